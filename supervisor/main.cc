@@ -1,0 +1,79 @@
+// radflare: the appliance supervisor. This file only dispatches commands.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+#include "cli/commands.h"
+#include "version.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: radflare COMMAND [options]
+
+Commands:
+  check   [--config F]               validate the configuration (like nginx -t)
+  render  [--config F] --root DIR    write every rendered file under DIR
+  diff    [--config F] [--root DIR]  show what a reload would change (default root /)
+  layout-ohif [--config F] [--from DIST] [--to DIR]
+                                     lay out the OHIF viewer under web.ohif_path
+  schema                             print docs/configuration.md (every key and default)
+  version                            print the version
+
+Options:
+  --config F     configuration file (default /etc/radflare.toml)
+  --secrets DIR  appliance secrets (default ROOT/var/lib/radflare/secrets)
+  --help         help for a command
+
+Exit codes: 0 ok (diff: no changes), 1 invalid configuration, 2 usage error,
+            3 diff: changes pending, 4 runtime failure.
+)";
+
+const std::map<std::string, std::string> kCommandHelp = {
+    {"check", "usage: radflare check [--config F]\n\nLoads and validates F (default /etc/radflare.toml), renders every file in\nmemory, and reports every problem as FILE:LINE:COL: error: KEY: MESSAGE.\nChanges nothing. Exit 0 when valid, 1 when not.\n"},
+    {"render", "usage: radflare render [--config F] --root DIR [--secrets DIR]\n\nWrites every rendered file under DIR at its appliance path, with its mode\n(and owner when run as root). Missing appliance secrets are generated into\nDIR/var/lib/radflare/secrets. Exit 1 on an invalid configuration.\n"},
+    {"diff", "usage: radflare diff [--config F] [--root DIR]\n\nShows, as unified diffs, what rendering F would change in the files under DIR\n(default /). Files holding secrets are named but not shown. Exit 0 when\nnothing would change, 3 when something would, 1 on an invalid configuration.\n"},
+    {"layout-ohif", "usage: radflare layout-ohif [--config F] [--from DIST] [--to DIR]\n\nLays out the prebuilt OHIF viewer DIST (default /usr/share/radflare/ohif) for\nthe configured web.ohif_path into DIR (default /var/lib/radflare/www/ohif).\n"},
+    {"schema", "usage: radflare schema\n\nPrints the reference of every configuration key as Markdown.\n"},
+    {"version", "usage: radflare version\n"},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace radflare;
+  spdlog::set_pattern("radflare: %^%l%$: %v");
+  Args args;
+  try {
+    args = parse_args(argc, argv, {"--config", "--root", "--secrets", "--from", "--to"});
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "radflare: " << e.what() << "\n\n" << kUsage;
+    return kExitUsage;
+  }
+  if (args.command.empty() || args.command == "help") {
+    std::cout << kUsage;
+    return args.command.empty() && !args.has("--help") ? kExitUsage : kExitOk;
+  }
+  if (args.has("--help")) {
+    auto it = kCommandHelp.find(args.command);
+    std::cout << (it == kCommandHelp.end() ? kUsage : it->second);
+    return kExitOk;
+  }
+  try {
+    if (args.command == "check") return cmd_check(args);
+    if (args.command == "render") return cmd_render(args);
+    if (args.command == "diff") return cmd_diff(args);
+    if (args.command == "schema") return cmd_schema(args);
+    if (args.command == "layout-ohif") return cmd_layout_ohif(args);
+    if (args.command == "version") {
+      std::cout << "radflare " << RADFLARE_VERSION << "\n";
+      return kExitOk;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "radflare " << args.command << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+  std::cerr << "radflare: unknown command \"" << args.command << "\"\n\n" << kUsage;
+  return kExitUsage;
+}
