@@ -26,14 +26,14 @@ std::string strip_slash(std::string root) {
   return root == "/" ? "" : root;
 }
 
-// Load and validate; print every diagnostic to stderr. `persist_secrets`:
-// generate missing appliance secrets into the store (render) or only in
-// memory (check, diff).
+// Load and validate; print every diagnostic to stderr. Missing appliance
+// secrets are generated in memory; `persist_secrets` writes them to the store
+// once the configuration is known to be valid (render), never before.
 std::optional<Config> load(const Args& args, const std::string& root, bool persist_secrets) {
   const std::string path = args.get("--config", kDefaultConfig);
   const std::string secrets_dir = args.get("--secrets", strip_slash(root) + paths::kSecretsDir);
   RealFileAccess files;
-  SecretStore store(secrets_dir, persist_secrets);
+  SecretStore store(secrets_dir, false);
   LoadContext context{detect_host_facts(), files, store};
   LoadResult result = load_config_file(path, context);
   int errors = 0;
@@ -46,6 +46,7 @@ std::optional<Config> load(const Args& args, const std::string& root, bool persi
               << "; nothing was changed.\n";
     return std::nullopt;
   }
+  if (persist_secrets) store.commit();
   return result.config;
 }
 

@@ -48,6 +48,11 @@ std::string SecretStore::get(const std::string& name) {
   return value;
 }
 
+void SecretStore::commit() {
+  for (const auto& [name, value] : ephemeral_) put(name, value);
+  ephemeral_.clear();
+}
+
 void SecretStore::put(const std::string& name, const std::string& value) {
   std::filesystem::create_directories(dir_);
   ::chmod(dir_.c_str(), 0700);

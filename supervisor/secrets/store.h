@@ -19,6 +19,9 @@ class SecretStore final : public ManagedSecrets {
   SecretStore(std::string dir, bool persist) : dir_(std::move(dir)), persist_(persist) {}
 
   std::string get(const std::string& name) override;
+  // Write the secrets generated in memory so far (a non-persisting store
+  // used to validate first, then committed once the config is known good).
+  void commit();
   // Replace a secret (rotation): written atomically, 0600.
   void put(const std::string& name, const std::string& value);
   const std::string& dir() const { return dir_; }

@@ -38,3 +38,12 @@ TEST_CASE("an ephemeral store writes nothing") {
   CHECK(store.get("db-password") == a);
   CHECK_FALSE(std::filesystem::exists(dir));
 }
+
+TEST_CASE("commit writes the secrets an ephemeral store generated") {
+  auto dir = std::filesystem::temp_directory_path() / ("radflare-store-" + generate_password());
+  SecretStore store(dir.string(), false);
+  std::string a = store.get("proxy-password");
+  store.commit();
+  CHECK(SecretStore(dir.string(), false).get("proxy-password") == a);
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need, from Debian's packages
+# (and npm for the browser test driver). Idempotent: a second run installs
+# nothing. Runs as root (CI does); prints what it does.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libsystemd-dev libpq-dev libcpp-httplib-dev libspdlog-dev libtomlplusplus-dev
+  doctest-dev nlohmann-json3-dev libssl-dev
+  # the stack the appliance runs (host integration tests run the real thing)
+  orthanc orthanc-dicomweb orthanc-postgresql orthanc-python orthanc-gdcm
+  postgresql nginx python3-requests
+  # test clients and data
+  dcmtk python3-pydicom python3-numpy curl ca-certificates chromium
+)
+command -v node >/dev/null || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (run as root): ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "install-deps: done"
