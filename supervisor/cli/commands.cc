@@ -10,6 +10,7 @@
 #include "config/schema_doc.h"
 #include "ohif/layout.h"
 #include "plan/diff.h"
+#include "plan/unit_actions.h"
 #include "plan/write.h"
 #include "render/paths.h"
 #include "render/render.h"
@@ -91,7 +92,17 @@ int cmd_diff(const Args& args) {
       std::cout << "  (holds secrets: content not shown)\n";
     std::cout << c.unified;
   }
-  if (changes.empty()) std::cout << "no changes\n";
+  if (changes.empty()) {
+    std::cout << "no changes\n";
+  } else {
+    std::vector<std::string> changed;
+    for (const auto& c : changes) changed.push_back(c.path);
+    auto actions = actions_for(changed);
+    std::cout << "\na reload would " << (actions.empty() ? "write the files and restart nothing" : "");
+    for (size_t i = 0; i < actions.size(); ++i)
+      std::cout << (i ? ", " : "") << to_string(actions[i].action) << " " << actions[i].unit;
+    std::cout << "\n";
+  }
   return changes.empty() ? kExitOk : kExitChangesPending;
 }
 
