@@ -1,0 +1,259 @@
+// PostgreSQL, as Orthanc's PostgreSQL plugin (4.0) sees it and, in local
+// mode, as the appliance's own cluster: postgresql.json for Orthanc, two
+// conf.d files (reloadable / restart-only settings) and an idempotent
+// bootstrap SQL that makes the role and database match the Config.
+#include "render/postgresql.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "render/paths.h"
+#include "render/render.h"
+
+namespace radflare {
+namespace {
+
+using nlohmann::ordered_json;
+
+// The plugin joins Host/Port/Database/Username/Password into a libpq
+// keyword/value string without quoting ("user=" + username + " host=" ...):
+// a space or quote in a value would break it or smuggle in another keyword
+// (e.g. "x sslmode=disable"). Such values must travel in a ConnectionUri.
+bool safe_for_plugin_fields(std::string_view value) {
+  if (value.empty()) return false;
+  for (unsigned char c : value)
+    if (c <= ' ' || c == 0x7f || c == '\'' || c == '\\') return false;
+  return true;
+}
+
+// EnableSsl only chooses between sslmode=disable and sslmode=require; every
+// other mode (and a CA file) can only be expressed in a ConnectionUri.
+bool needs_connection_uri(const DatabaseConfig& db) {
+  if (db.sslmode != "disable" && db.sslmode != "require") return true;
+  const std::string& password = db.password.reveal();
+  return !safe_for_plugin_fields(db.host) || !safe_for_plugin_fields(db.name) ||
+         !safe_for_plugin_fields(db.user) ||
+         (!password.empty() && !safe_for_plugin_fields(password));
+}
+
+std::string host_for_uri(const std::string& host) {
+  // An IPv6 literal needs brackets in the authority part.
+  if (host.find(':') != std::string::npos) return "[" + host + "]";
+  return uri_percent_encode(host);
+}
+
+int64_t clamp_mb(int64_t value, int64_t lo, int64_t hi) { return std::clamp(value, lo, hi); }
+
+std::string mb(int64_t value) { return "'" + std::to_string(value) + "MB'"; }
+
+}  // namespace
+
+std::string uri_percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0f];
+    }
+  }
+  return out;
+}
+
+std::string postgresql_connection_uri(const DatabaseConfig& db) {
+  std::string uri = "postgresql://" + uri_percent_encode(db.user);
+  if (!db.password.empty()) uri += ":" + uri_percent_encode(db.password.reveal());
+  uri += "@";
+  std::vector<std::string> params;
+  if (!db.host.empty() && db.host.front() == '/')
+    params.push_back("host=" + uri_percent_encode(db.host));  // Unix socket folder
+  else
+    uri += host_for_uri(db.host);
+  uri += ":" + std::to_string(db.port) + "/" + uri_percent_encode(db.name);
+  if (!db.sslmode.empty()) params.push_back("sslmode=" + uri_percent_encode(db.sslmode));
+  if (!db.ssl_root_cert.empty())
+    params.push_back("sslrootcert=" + uri_percent_encode(db.ssl_root_cert));
+  for (size_t i = 0; i < params.size(); ++i) uri += (i == 0 ? "?" : "&") + params[i];
+  return uri;
+}
+
+std::string sql_identifier(std::string_view name) {
+  if (name.find('\0') != std::string_view::npos)
+    throw std::invalid_argument("SQL identifier contains a NUL byte");
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string sql_literal(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos)
+    throw std::invalid_argument("SQL literal contains a NUL byte");
+  // As PostgreSQL's quote_literal(): an E'' string when backslashes are
+  // present, so the result means the same whatever standard_conforming_strings
+  // says.
+  const bool backslash = text.find('\\') != std::string_view::npos;
+  std::string out = backslash ? "E'" : "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += c;
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string postgresql_bootstrap_sql(const DatabaseConfig& db) {
+  // Backstop for the loader's checks: these statements must never touch the
+  // cluster's own superuser, reserved roles or template databases.
+  if (db.user == "postgres" || db.user.starts_with("pg_"))
+    throw std::invalid_argument("database.user must not be a PostgreSQL system role");
+  if (db.name == "postgres" || db.name == "template0" || db.name == "template1")
+    throw std::invalid_argument("database.name must not be a PostgreSQL system database");
+  const std::string role = sql_identifier(db.user);
+  const std::string database = sql_identifier(db.name);
+  std::ostringstream sql;
+  sql << "-- Generated by radflare: run as the postgres superuser with\n"
+         "-- psql -v ON_ERROR_STOP=1 -f FILE. Safe to run any number of times.\n"
+         "\n"
+         "-- This session carries a password: keep its statements out of the server\n"
+         "-- log, whatever the cluster's logging settings (superuser-only SETs).\n"
+         "SET log_statement = 'none';\n"
+         "SET log_min_duration_statement = -1;\n"
+         "SET log_min_error_statement = 'panic';\n"
+         "\n"
+         "-- The role: created once, its password reset every time so it always\n"
+         "-- matches the secret Orthanc is given (hashed by password_encryption).\n"
+      << "SELECT " << sql_literal("CREATE ROLE " + role + " LOGIN")
+      << " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = "
+      << sql_literal(db.user) << ")\n\\gexec\n"
+      << "ALTER ROLE " << role << " WITH LOGIN PASSWORD " << sql_literal(db.password.reveal())
+      << ";\n"
+      << "\n"
+         "-- The database: CREATE DATABASE cannot run inside a DO block or a\n"
+         "-- transaction, hence \\gexec. Owned by the role, so that Orthanc can\n"
+         "-- create its schema and the trusted pg_trgm extension (PostgreSQL >= 13).\n"
+      << "SELECT "
+      << sql_literal("CREATE DATABASE " + database + " OWNER " + role +
+                     " TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
+      << " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = "
+      << sql_literal(db.name) << ")\n\\gexec\n"
+      << "ALTER DATABASE " << database << " OWNER TO " << role << ";\n"
+      << "REVOKE ALL ON DATABASE " << database << " FROM PUBLIC;\n";
+  return sql.str();
+}
+
+std::string postgresql_conf_dir(const Config& config) {
+  std::string dir = paths::kPostgresConfDirFmt;
+  const std::string placeholder = "{}";
+  dir.replace(dir.find(placeholder), placeholder.size(), config.host.postgresql_version);
+  return dir;
+}
+
+std::vector<PlannedFile> render_postgresql(const Config& config) {
+  std::vector<PlannedFile> files;
+  const DatabaseConfig& db = config.database;
+
+  if (config.orthanc.has_plugin("postgresql")) {
+    ordered_json pg;
+    pg["EnableIndex"] = true;
+    pg["EnableStorage"] = db.files == FileStorage::PostgreSQL;
+    if (needs_connection_uri(db)) {
+      pg["ConnectionUri"] = postgresql_connection_uri(db);
+    } else {
+      pg["Host"] = db.host;
+      pg["Port"] = db.port;
+      pg["Database"] = db.name;
+      pg["Username"] = db.user;
+      if (!db.password.empty()) pg["Password"] = db.password.reveal();
+    }
+    // Ignored by the plugin when ConnectionUri is set; kept truthful for readers.
+    pg["EnableSsl"] =
+        db.sslmode == "require" || db.sslmode == "verify-ca" || db.sslmode == "verify-full";
+    // Lock true: a second Orthanc on the same database refuses to start.
+    // Appliances sharing a database (scale-out) set lock = false.
+    pg["Lock"] = db.lock;
+    pg["IndexConnectionsCount"] = db.index_connections;
+    // Retries also cover serialization failures between writers. Locally the
+    // defaults (10 x 5 s) outlast a PostgreSQL restart; an external server
+    // (RDS Multi-AZ failover takes 60-120 s) gets two minutes.
+    pg["MaximumConnectionRetries"] = db.mode == DatabaseMode::External ? 24 : 10;
+    pg["ConnectionRetryInterval"] = 5;
+    ordered_json root;
+    root["PostgreSQL"] = pg;
+    files.push_back(
+        PlannedFile{paths::kOrthancPostgresql, root.dump(2) + "\n", 0640, "root", "orthanc", true});
+  }
+
+  if (db.mode != DatabaseMode::Local) return files;
+
+  const std::string dir = postgresql_conf_dir(config);
+  const LocalPostgresSizing s = local_postgres_sizing(config);
+  std::ostringstream restart;
+  restart << "# Generated by radflare from " << config.source_path
+          << ". Changing these needs a restart.\n"
+          << "listen_addresses = 'localhost'  # Orthanc and the supervisor are local\n"
+          << "port = " << db.port << "\n"
+          << "max_connections = " << s.max_connections << "\n"
+          << "shared_buffers = " << mb(s.shared_buffers_mb) << "\n";
+  files.push_back(PlannedFile{dir + "/" + paths::kPostgresRestartConf, restart.str(), 0644, "root",
+                              "root", false});
+
+  std::ostringstream reload;
+  reload << "# Generated by radflare from " << config.source_path << ". A reload applies these.\n"
+         << "# Durability stays as shipped: fsync and synchronous_commit are on.\n"
+         << "effective_cache_size = " << mb(s.effective_cache_size_mb) << "\n"
+         << "work_mem = " << mb(s.work_mem_mb) << "\n"
+         << "maintenance_work_mem = " << mb(s.maintenance_work_mem_mb) << "\n"
+         << "random_page_cost = 1.1          # SSD / EBS gp3, not spinning disks\n"
+         << "effective_io_concurrency = 200\n"
+         << "# Ingest bursts (whole studies, files in PostgreSQL) write much WAL:\n"
+         << "# fewer, spread-out checkpoints.\n"
+         << "max_wal_size = '2GB'\n"
+         << "min_wal_size = '256MB'\n"
+         << "checkpoint_timeout = '15min'\n"
+         << "checkpoint_completion_target = 0.9\n"
+         << "# Orthanc's queries are short; JIT compilation only adds latency.\n"
+         << "jit = off\n"
+         << "log_min_duration_statement = '1s'\n"
+         << "log_lock_waits = on\n"
+         << "log_checkpoints = on\n"
+         << "log_temp_files = '10MB'\n"
+         << "log_autovacuum_min_duration = '10s'\n";
+  files.push_back(PlannedFile{dir + "/" + paths::kPostgresReloadConf, reload.str(), 0644, "root",
+                              "root", false});
+
+  files.push_back(PlannedFile{paths::kPostgresBootstrap, postgresql_bootstrap_sql(db), 0600, "root",
+                              "root", true});
+  return files;
+}
+
+LocalPostgresSizing local_postgres_sizing(const Config& config) {
+  const int64_t memory = std::max<int64_t>(config.host.memory_mb, 256);
+  LocalPostgresSizing s;
+  // The cluster shares the machine with Orthanc and nginx: a quarter of RAM
+  // (the PostgreSQL docs' starting point for a dedicated server) is the
+  // ceiling, and past 8 GB the OS page cache does the job better.
+  s.shared_buffers_mb = clamp_mb(memory / 4, 128, 8192);
+  s.effective_cache_size_mb = clamp_mb(memory / 2, 256, 1 << 20);
+  s.work_mem_mb = clamp_mb(memory / 256, 4, 64);
+  s.maintenance_work_mem_mb = clamp_mb(memory / 16, 64, 1024);
+  // Orthanc's pool plus the storage plugin, the supervisor's probe, psql and
+  // the superuser reserve; a floor so that raising the pool a little does not
+  // force a restart.
+  s.max_connections = std::max(50, config.database.index_connections + 20);
+  return s;
+}
+
+}  // namespace radflare
