@@ -1,0 +1,58 @@
+// Internals of the nginx renderer (render/nginx*.cc), shared by its files.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+
+namespace radflare::nginx {
+
+// Writes nginx configuration text with consistent indentation.
+class ConfWriter {
+ public:
+  ConfWriter& line(std::string_view text);  // a directive or a comment
+  ConfWriter& open(std::string_view head);  // "head {", then one level deeper
+  ConfWriter& close();                      // "}"
+  ConfWriter& blank();
+  const std::string& text() const { return out_; }
+
+ private:
+  std::string out_;
+  int depth_ = 0;
+};
+
+// Every configured value the site file uses, already checked (nginx_quote.h)
+// so the writers below cannot forget a check.
+struct SiteValues {
+  std::string server_names;  // "a.example b.example" or "_"
+  std::string ohif_path;     // "/ohif/"
+  std::string dicomweb_root;  // "/dicom-web/"
+  std::string wado_root;      // "/wado"
+  std::string frame_ancestors;  // "'self' https://app.example"
+  std::string max_body_size;    // client_max_body_size argument: "4g", "0"
+  std::vector<std::string> cors_origins;
+  int orthanc_http_port = 0;
+  int http_port = 0;
+  int https_port = 0;
+  int orthanc_door_port = 0;  // 0 = no seed-compatible server
+  bool tls = false;
+  bool acme = false;
+  bool hsts = false;
+  std::string cert_file;  // quoted
+  std::string key_file;   // quoted
+};
+
+SiteValues site_values(const Config& config);
+
+// The http-context part of the site file: upstream and maps.
+void write_http_level(ConfWriter& w, const SiteValues& v);
+// The server blocks.
+void write_servers(ConfWriter& w, const SiteValues& v);
+
+// Names shared by the http-level maps and the locations that use them.
+inline constexpr std::string_view kUpstream = "radflare_orthanc";
+inline constexpr int kIncludefieldSteps = 16;  // commas split per request (OHIF sends up to 4 fields)
+
+}  // namespace radflare::nginx
