@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
 #include "config/fakes.h"
 #include "render/paths.h"
 #include "render/render.h"
