@@ -13,7 +13,7 @@ packages=(
   orthanc orthanc-dicomweb orthanc-postgresql orthanc-python orthanc-gdcm
   postgresql nginx python3-requests
   # test clients and data
-  dcmtk python3-pydicom python3-numpy curl ca-certificates chromium
+  dcmtk python3-pydicom python3-numpy curl jq ca-certificates chromium
 )
 command -v node >/dev/null || packages+=(nodejs npm)
 

@@ -1,0 +1,140 @@
+// Open the served OHIF viewer in headless Chromium (Debian's) and prove that it
+// draws the study: the study list loads without ChunkLoadError, then the viewer
+// for one StudyInstanceUID paints a non-blank viewport canvas. Saves a PNG.
+//
+//   node ohif_screenshot.mjs --base http://127.0.0.1:8080 --study UID \
+//        --out shot.png [--user admin --password-file F] [--ohif-path /ohif/]
+//        [--expect-text "Radflare synthetic CT"] [--timeout 90]
+//
+// Also saves OUT-studylist.png, and OUT-failed.png when the canvas stays blank.
+// Exit 0 when the canvas shows an image; non-zero with a reason otherwise.
+// (Chromium's own --screenshot fires before the frames arrive, hence this.)
+import { chromium } from 'playwright-core';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: a } = parseArgs({
+  options: {
+    base: { type: 'string' }, study: { type: 'string' }, out: { type: 'string' },
+    user: { type: 'string', default: 'admin' }, 'password-file': { type: 'string' },
+    'ohif-path': { type: 'string', default: '/ohif/' },
+    'expect-text': { type: 'string' }, timeout: { type: 'string', default: '90' },
+  },
+});
+for (const k of ['base', 'study', 'out'])
+  if (!a[k]) die(`missing --${k}`);
+const password = a['password-file']
+  ? readFileSync(a['password-file'], 'utf8').trim() : process.env.RADFLARE_PASSWORD ?? '';
+const deadline = Date.now() + Number(a.timeout) * 1000;
+const left = () => Math.max(1000, deadline - Date.now());
+const ohif = new URL(a['ohif-path'], a.base).href;
+
+function die(msg) { console.error(`ohif_screenshot: ${msg}`); process.exit(1); }
+
+const profile = mkdtempSync(join(tmpdir(), 'radflare-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  httpCredentials: { username: a.user, password },
+  viewport: { width: 1280, height: 800 },
+});
+let failure = null;
+try {
+  await run(context);
+} catch (e) {
+  failure = e.message;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+if (failure) die(failure);
+
+async function run(context) {
+  const page = context.pages()[0] ?? await context.newPage();
+  // Everything that hints at a broken layout: chunk errors, uncaught
+  // exceptions, JS/CSS answered as HTML (the SPA fallback), HTTP errors.
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /ChunkLoadError|Loading chunk/.test(m.text()))
+      problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    const type = r.headers()['content-type'] ?? '';
+    if (/\.(m?js|css)(\?|$)/.test(r.url()) && type.startsWith('text/html'))
+      problems.push(`${r.url()} served as ${type}`);
+    if (r.status() >= 400 && !r.url().endsWith('/manifest.json'))
+      problems.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+
+  // 1. The study list.
+  const list = await page.goto(ohif, { waitUntil: 'load', timeout: left() });
+  if (!list.ok()) throw new Error(`${ohif} answered HTTP ${list.status()}`);
+  const expect = a['expect-text'];
+  if (expect) {
+    await page.getByText(expect).first().waitFor({ timeout: left() })
+      .catch(() => { throw new Error(`study list never showed "${expect}"`); });
+  } else {
+    await page.waitForLoadState('networkidle', { timeout: left() });
+  }
+  const chunk = problems.filter((p) => /Chunk|served as/.test(p));
+  if (chunk.length) throw new Error(`study list is broken:\n  ${chunk.join('\n  ')}`);
+  const listShot = a.out.replace(/\.png$/, '') + '-studylist.png';
+  await screenshot(page, listShot);
+  console.log(`ok - OHIF study list loads${expect ? ` and shows "${expect}"` : ''} -> ${listShot}`);
+
+  // 2. The viewer: poll the viewport canvases until one has real pixels.
+  const viewer = `${ohif}viewer?StudyInstanceUIDs=${encodeURIComponent(a.study)}`;
+  await page.goto(viewer, { waitUntil: 'load', timeout: left() });
+  let best = null;
+  while (Date.now() < deadline) {
+    best = await page.evaluate(canvasStats).catch(() => null);
+    if (best && best.stddev > 8 && best.litFraction > 0.05) break;
+    await page.waitForTimeout(1000);
+  }
+  if (!best || best.stddev <= 8 || best.litFraction <= 0.05) {
+    await screenshot(page, a.out.replace(/\.png$/, '') + '-failed.png');
+    throw new Error(`viewport canvas stayed blank within ${a.timeout} s `
+      + `(best canvas: ${JSON.stringify(best)}); problems seen:\n  ${problems.join('\n  ') || 'none'}`);
+  }
+  // Close the first-visit tour and the disclaimer so the image is unobstructed.
+  for (const name of ['Skip all', 'Confirm and hide'])
+    await page.getByRole('button', { name }).or(page.getByText(name, { exact: true }))
+      .first().click({ timeout: 2000 }).catch(() => {});
+  await page.waitForTimeout(1500);  // let overlays and the thumbnail settle
+  await screenshot(page, a.out);
+  console.log(`ok - OHIF viewer draws the study (canvas ${best.width}x${best.height}, `
+    + `stddev ${best.stddev.toFixed(1)}, lit ${(100 * best.litFraction).toFixed(0)}%) -> ${a.out}`);
+}
+
+async function screenshot(page, path) {
+  mkdirSync(dirname(path), { recursive: true });
+  await page.screenshot({ path });
+}
+
+// Runs in the page: take the largest visible canvas (the viewport; thumbnails
+// are small canvases too), copy it into a 2D scratch canvas (works for 2D and
+// WebGL sources alike) and measure the luminance spread.
+function canvasStats() {
+  const area = (c) => c.clientWidth * c.clientHeight;
+  const shown = [...document.querySelectorAll('canvas')].filter((c) => c.offsetParent && c.width > 0);
+  const c = shown.sort((x, y) => area(y) - area(x))[0];
+  if (!c || c.clientWidth < 300) return null;
+  const s = document.createElement('canvas');
+  s.width = c.width; s.height = c.height;
+  const g = s.getContext('2d');
+  g.drawImage(c, 0, 0);
+  const d = g.getImageData(0, 0, s.width, s.height).data;
+  let n = 0, sum = 0, sq = 0, lit = 0;
+  for (let i = 0; i < d.length; i += 16) {  // every 4th pixel is plenty
+    const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+    n++; sum += y; sq += y * y; if (y > 20) lit++;
+  }
+  const mean = sum / n;
+  return { width: c.width, height: c.height, class: c.className, mean,
+    stddev: Math.sqrt(Math.max(0, sq / n - mean * mean)), litFraction: lit / n };
+}
