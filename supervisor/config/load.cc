@@ -145,7 +145,15 @@ class Builder {
     const std::string path = scope.str(key);
     if (path.empty()) return Secret();  // required-ness is a cross-key rule
     std::string why;
-    if (auto value = ctx_.files.read_secret(path, why)) return Secret(*value);
+    if (auto value = ctx_.files.read_secret(path, why)) {
+      // A secret lands in nginx, systemd and libpq syntax: no control bytes.
+      // The message never shows the value.
+      if (!validate::printable(*value).empty()) {
+        report(key, scope, "the secret file " + path + " contains control characters in its first line");
+        return Secret();
+      }
+      return Secret(*value);
+    }
     report(key, scope, "the secret file " + path + " " + why);
     return Secret();
   }

@@ -110,3 +110,13 @@ TEST_CASE("modalities and users are read from arrays of tables") {
   REQUIRE(r.config->web.users.size() == 1);
   CHECK(r.config->web.users[0].password.reveal() == "secret-of:/etc/app");
 }
+
+TEST_CASE("a secret file with control characters is refused without echoing it") {
+  radflare::testing::FakeFiles files;
+  files.secrets["/etc/app"] = "pa\tss";
+  auto r = load_for_test("[[web.users]]\nname = \"app\"\npassword_file = \"/etc/app\"\n", files);
+  CHECK_FALSE(r.config);
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].message.find("control characters") != std::string::npos);
+  CHECK(r.diagnostics[0].message.find("pa\tss") == std::string::npos);
+}

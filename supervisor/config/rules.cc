@@ -76,6 +76,12 @@ void database_fits_mode(const Config& c, RuleContext& r) {
     for (const char* key : {"database.host", "database.password_file", "database.ssl_root_cert"})
       if (r.v.given(key) && !r.v.str(key).empty())
         r.error(key, "is only used with an external database; set database.mode = \"external\" or remove it");
+    // The appliance creates and owns this role and database: never a
+    // superuser or a template it would then change.
+    if (d.user == "postgres" || d.user.starts_with("pg_"))
+      r.error("database.user", "\"" + d.user + "\" is reserved by PostgreSQL; Orthanc gets a role of its own");
+    if (d.name == "postgres" || d.name == "template0" || d.name == "template1")
+      r.error("database.name", "\"" + d.name + "\" is one of PostgreSQL's own databases; choose another name");
     return;
   }
   if (d.host.empty()) r.error("database.host", "is required when database.mode = \"external\"");
@@ -107,6 +113,8 @@ void tls_is_complete(const Config& c, RuleContext& r) {
 
 void python_is_loaded_when_needed(const Config& c, RuleContext& r) {
   if (!c.python.script.empty()) {
+    if (!c.python.script.ends_with(".py"))
+      r.error("python.script", "must name a .py file (Orthanc's Python plugin loads nothing else)");
     r.require_file("python.script", c.python.script, "the operator's plugin");
     if (!c.orthanc.has_plugin("python"))
       r.error("python.script", "a Python plugin needs \"python\" in orthanc.plugins");
