@@ -144,6 +144,20 @@ n=$(web "http://127.0.0.1:$WEB_PORT/dicom-web/studies/$CT_UID/instances" | jq le
 [[ $n == 100 ]] || rf_fail "STOW-RS: $n instances of the CT in Orthanc, want 100" "$ORTHANC_LOG"
 ok "STOW-RS 100 × 512×512 CT ($((size / 1000000)) MB) through nginx: HTTP 200 in $secs s, 100 instances"
 
+# The seed's own nginx site (tests/seed/, verbatim but for its ports) in front
+# of the same Orthanc refuses the same upload: nginx's default 1 MB body limit.
+SEED_PORT=$(rf_free_port)
+sed -e "s/listen 80 default_server;/listen 127.0.0.1:$SEED_PORT;/" \
+    -e "s#127.0.0.1:8042#127.0.0.1:$ORTHANC_PORT#" "$SRC/tests/seed/nginx-ohif.conf" >"$T/seed-site.conf"
+sed -e "s#include /etc/nginx/conf.d/radflare.conf;#include $T/seed-site.conf;#" \
+    -e "s#pid $T/nginx.pid;#pid $T/seed-nginx.pid;#" "$T/nginx.conf" >"$T/seed-nginx.conf"
+rf_nginx_start "$T/seed-nginx.conf"
+rf_wait_url "http://127.0.0.1:$SEED_PORT/" 40 || rf_fail "the seed's nginx did not answer" "$T/log/nginx-error.log"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -u "admin:$ADMIN_PW" -H "Content-Type: $ctype" \
+  --data-binary @"$T/stow.body" "http://127.0.0.1:$SEED_PORT/dicom-web/studies")
+[[ $code == 413 ]] || rf_fail "the seed's nginx answered $code to the same STOW, expected 413"
+ok "the seed's nginx site answers 413 to the same $((size / 1000000)) MB STOW"
+
 # ---------------------------------------------------------- QIDO / WADO
 qido=http://127.0.0.1:$WEB_PORT/dicom-web/studies
 n=$(web "$qido?StudyInstanceUID=$CT_UID" | jq length)
