@@ -36,10 +36,10 @@ std::vector<Edit> edit_script(const std::vector<std::string>& a, const std::vect
     if (i < n && j < m && a[i] == b[j]) {
       out.push_back({' ', a[i++]});
       ++j;
-    } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push_back({'+', b[j++]});
+    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      out.push_back({'-', a[i++]});  // removals first, as diff -u prints them
     } else {
-      out.push_back({'-', a[i++]});
+      out.push_back({'+', b[j++]});
     }
   }
   return out;

@@ -53,11 +53,10 @@ std::string indexed(std::string_view field, size_t i) {
   return std::string(field) + "[" + std::to_string(i) + "]";
 }
 
-std::string header_comment(const Config& config, std::string_view what) {
-  std::string source = config.source_path.empty() ? "its configuration" : config.source_path;
-  for (char& c : source)  // a newline would end the comment and start a directive
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return "# " + std::string(what) + "\n# Rendered by radflare from " + source + "; edits here are overwritten.\n";
+// The header does not name the TOML's path: the same settings must render the
+// same bytes wherever they were read from, or every file would "change".
+std::string header_comment(std::string_view what) {
+  return "# " + std::string(what) + "\n# Rendered by radflare from radflare.toml; edits here are overwritten.\n";
 }
 
 // People (and apps) allowed through nginx, and what they must send.
@@ -84,14 +83,14 @@ std::string render_users(const Config& config) {
     w.line("\"~^" + regex_literal(basic_authorization(name, a.password->reveal())) + "$\" \"" + name + "\";");
   }
   w.close();
-  return header_comment(config, "Who may pass nginx's edge authentication (included by radflare.conf).") +
+  return header_comment("Who may pass nginx's edge authentication (included by radflare.conf).") +
          w.text();
 }
 
 // The credential nginx presents to Orthanc in place of the person's.
 std::string render_upstream_auth(const Config& config) {
   if (config.internal.proxy_password.empty()) throw UnsafeValue("internal.proxy_password is empty");
-  return header_comment(config, "nginx's own credential for Orthanc (included in every proxied location).") +
+  return header_comment("nginx's own credential for Orthanc (included in every proxied location).") +
          "proxy_set_header Authorization \"" +
          basic_authorization(kProxyUser, config.internal.proxy_password.reveal()) + "\";\n";
 }
@@ -221,7 +220,7 @@ std::vector<PlannedFile> render_nginx(const Config& config) {
 
   std::vector<PlannedFile> files;
   files.push_back({paths::kNginxSite,
-                   nginx::header_comment(config, "The appliance's public door: OHIF, DICOMweb and Orthanc.") + "\n" +
+                   nginx::header_comment("The appliance's public door: OHIF, DICOMweb and Orthanc.") + "\n" +
                        w.text(),
                    0644, "root", "root", false});
   files.push_back({paths::kNginxUsers, nginx::render_users(config), 0600, "root", "root", true});

@@ -68,19 +68,12 @@ ordered_json window_config(const Config& config) {
   return w;
 }
 
-// The source path for the header comment; a newline in it must not end the comment.
-std::string comment_safe(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return s;
-}
-
 }  // namespace
 
 std::vector<PlannedFile> render_ohif(const Config& config) {
-  std::string js = "// OHIF viewer configuration.\n// Rendered by radflare from " +
-                   (config.source_path.empty() ? std::string("its configuration") : comment_safe(config.source_path)) +
-                   "; edits here are overwritten.\nwindow.config = " + window_config(config).dump(2) + ";\n";
+  std::string js =
+      "// OHIF viewer configuration.\n// Rendered by radflare from radflare.toml; edits here are overwritten.\n"
+      "window.config = " + window_config(config).dump(2) + ";\n";
   return {{paths::kOhifAppConfig, js, 0644, "root", "root", false}};
 }
 

@@ -1,5 +1,5 @@
 // OHIF viewer configuration.
-// Rendered by radflare from test.toml; edits here are overwritten.
+// Rendered by radflare from radflare.toml; edits here are overwritten.
 window.config = {
   "name": "radflare",
   "routerBasename": "/ohif",
