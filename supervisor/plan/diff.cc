@@ -81,9 +81,8 @@ std::string unified_diff(const std::string& old_text, const std::string& new_tex
 
 std::vector<FileChange> diff_plan(const Plan& plan, const std::string& root) {
   std::vector<FileChange> out;
-  const std::string prefix = root == "/" ? "" : (root.ends_with("/") ? root.substr(0, root.size() - 1) : root);
   for (const auto& f : plan.files) {
-    const std::string live = prefix + f.path;
+    const std::string live = under_root(root, f.path);
     std::string current;
     if (!read_file(live, current)) {
       out.push_back({f.path, FileChange::Kind::Added,

@@ -29,12 +29,12 @@ int gid_of(const std::string& name) {
   return g ? static_cast<int>(g->gr_gid) : -1;
 }
 
+}  // namespace
+
 std::string under_root(const std::string& root, const std::string& path) {
   if (root.empty() || root == "/") return path;
   return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
 }
-
-}  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& bytes, unsigned mode, int uid, int gid) {
   const std::filesystem::path target(path);

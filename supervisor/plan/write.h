@@ -14,6 +14,9 @@ struct WriteOptions {
   bool apply_owners = true;  // chown to owner/group when running as root
 };
 
+// root + path, without a doubled slash ("/" root = the path itself).
+std::string under_root(const std::string& root, const std::string& path);
+
 // Writes one file; throws std::system_error naming the path on failure.
 void write_file_atomically(const std::string& path, const std::string& bytes, unsigned mode, int uid = -1,
                            int gid = -1);
