@@ -18,6 +18,8 @@ Commands:
   diff    [--config F] [--root DIR]  show what a reload would change (default root /)
   layout-ohif [--config F] [--from DIST] [--to DIR]
                                      lay out the OHIF viewer under web.ohif_path
+  supervise [--config F]             run the supervisor (radflare.service)
+  reload                             apply /etc/radflare.toml now and wait for the outcome
   schema                             print docs/configuration.md (every key and default)
   version                            print the version
 
@@ -35,6 +37,8 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"render", "usage: radflare render [--config F] --root DIR [--secrets DIR]\n\nWrites every rendered file under DIR at its appliance path, with its mode\n(and owner when run as root). Missing appliance secrets are generated into\nDIR/var/lib/radflare/secrets. Exit 1 on an invalid configuration.\n"},
     {"diff", "usage: radflare diff [--config F] [--root DIR]\n\nShows, as unified diffs, what rendering F would change in the files under DIR\n(default /). Files holding secrets are named but not shown. Exit 0 when\nnothing would change, 3 when something would, 1 on an invalid configuration.\n"},
     {"layout-ohif", "usage: radflare layout-ohif [--config F] [--from DIST] [--to DIR]\n\nLays out the prebuilt OHIF viewer DIST (default /usr/share/radflare/ohif) for\nthe configured web.ohif_path into DIR (default /var/lib/radflare/www/ohif).\n"},
+    {"supervise", "usage: radflare supervise [--config F] [--control SOCKET]\n\nThe daemon behind radflare.service (Type=notify): converges the live files to F,\nthen reloads on SIGHUP or `radflare reload`. A reload that fails is reverted.\n"},
+    {"reload", "usage: radflare reload [--control SOCKET]\n\nAsks the running supervisor to apply /etc/radflare.toml and waits for the\noutcome (systemctl reload radflare runs this). Exit 0 when applied or nothing\nchanged, 1 when the file is invalid (nothing changed), 4 when the apply failed\nand was reverted.\n"},
     {"schema", "usage: radflare schema\n\nPrints the reference of every configuration key as Markdown.\n"},
     {"version", "usage: radflare version\n"},
 };
@@ -46,7 +50,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("radflare: %^%l%$: %v");
   Args args;
   try {
-    args = parse_args(argc, argv, {"--config", "--root", "--secrets", "--from", "--to"});
+    args = parse_args(argc, argv, {"--config", "--root", "--secrets", "--from", "--to", "--control"});
   } catch (const std::invalid_argument& e) {
     std::cerr << "radflare: " << e.what() << "\n\n" << kUsage;
     return kExitUsage;
@@ -66,6 +70,8 @@ int main(int argc, char** argv) {
     if (args.command == "diff") return cmd_diff(args);
     if (args.command == "schema") return cmd_schema(args);
     if (args.command == "layout-ohif") return cmd_layout_ohif(args);
+    if (args.command == "supervise") return cmd_supervise(args);
+    if (args.command == "reload") return cmd_reload(args);
     if (args.command == "version") {
       std::cout << "radflare " << RADFLARE_VERSION << "\n";
       return kExitOk;

@@ -79,6 +79,15 @@ ApplyResult Applier::apply(const Plan& plan, const Config& config) {
   return result;
 }
 
+std::string Applier::restore_interrupted(const Snapshot& snapshot) {
+  snapshot.restore(paths_.root);
+  std::vector<std::string> touched;
+  for (const auto& [path, state] : snapshot.files()) touched.push_back(path);
+  Snapshot::clear_journal(paths_.journal);
+  fallback_.reset();
+  return run_actions(actions_for(touched));
+}
+
 std::string Applier::check_nginx(const std::vector<std::string>& changed) {
   if (std::none_of(changed.begin(), changed.end(), is_nginx_file)) return "";
   std::string output;

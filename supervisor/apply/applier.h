@@ -48,6 +48,10 @@ class Applier {
   std::optional<Snapshot> interrupted_apply() const { return Snapshot::load_journal(paths_.journal); }
   // Forget it once the files are consistent again.
   void settle_interrupted_apply() const { Snapshot::clear_journal(paths_.journal); }
+  // When the TOML on disk cannot be applied at all (invalid): put back the
+  // files as they were before the interrupted apply and restart what uses
+  // them. Returns "" or what failed.
+  std::string restore_interrupted(const Snapshot& snapshot);
   // When the caller starts from an interrupted apply's snapshot, a failure
   // reverts to it rather than to the mixed files.
   void revert_to(std::optional<Snapshot> snapshot) { fallback_ = std::move(snapshot); }

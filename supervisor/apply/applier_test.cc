@@ -157,3 +157,23 @@ TEST_CASE("snapshot journal: complete journals load, half-written ones do not") 
   CHECK_FALSE(Snapshot::load_journal((dir / "journal").string()));
   fs::remove_all(dir);
 }
+
+TEST_CASE("apply: an interrupted apply's journal is found by the next supervisor and can be restored") {
+  Rig rig;
+  Config c = example_config();
+  rig.applier.apply(render_plan(c), c);
+  const std::string before = rig.live(paths::kOrthancJson);
+  // A supervisor killed after journalling and writing one file of a new apply:
+  Snapshot::capture((rig.dir / "root").string(), {paths::kOrthancJson}).save_journal((rig.dir / "journal").string());
+  write_file_atomically((rig.dir / "root").string() + paths::kOrthancJson, "{half of a new config}", 0644);
+  FakeSystemd systemd;
+  FakeProber prober;
+  FakeCommands commands;
+  Applier next{{rig.dir / "root", (rig.dir / "journal").string()}, systemd, prober, commands};
+  auto snapshot = next.interrupted_apply();
+  REQUIRE(snapshot);
+  CHECK(next.restore_interrupted(*snapshot).empty());
+  CHECK(rig.live(paths::kOrthancJson) == before);
+  CHECK(systemd.calls == std::vector<std::string>{"RestartUnit orthanc.service"});
+  CHECK_FALSE(next.interrupted_apply());
+}

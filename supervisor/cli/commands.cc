@@ -8,6 +8,7 @@
 
 #include "config/load.h"
 #include "config/schema_doc.h"
+#include "daemon/supervise.h"
 #include "ohif/layout.h"
 #include "plan/diff.h"
 #include "plan/unit_actions.h"
@@ -125,5 +126,14 @@ int cmd_layout_ohif(const Args& args) {
   std::cout << "OHIF from " << from << " laid out under " << config->web.ohif_path << " in " << to << "\n";
   return kExitOk;
 }
+
+int cmd_supervise(const Args& args) {
+  SuperviseOptions options;
+  options.config_path = args.get("--config", options.config_path);
+  options.control_socket = args.get("--control", options.control_socket);
+  return supervise(options);
+}
+
+int cmd_reload(const Args& args) { return request_reload(args.get("--control", SuperviseOptions{}.control_socket)); }
 
 }  // namespace radflare

@@ -17,5 +17,7 @@ int cmd_render(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_schema(const Args& args);
 int cmd_layout_ohif(const Args& args);
+int cmd_supervise(const Args& args);
+int cmd_reload(const Args& args);
 
 }  // namespace radflare

@@ -1,0 +1,52 @@
+#include "daemon/reloader.h"
+
+#include <spdlog/spdlog.h>
+
+#include "render/render.h"
+#include "secrets/store.h"
+
+namespace radflare {
+
+ReloadReport Reloader::reload() {
+  ReloadReport report;
+  RealFileAccess files;
+  SecretStore store(secrets_dir_, false);
+  LoadContext context{host_, files, store};
+  LoadResult loaded = load_config_file(config_path_, context);
+  for (const auto& d : loaded.diagnostics) {
+    report.diagnostics.push_back(d.format());
+    if (d.severity == Diagnostic::Severity::Error)
+      spdlog::error("{}", d.format());
+    else
+      spdlog::warn("{}", d.format());
+  }
+  if (!loaded.config) {
+    report.outcome = "invalid config";
+    report.summary = config_path_ + " is not valid (" + std::to_string(report.diagnostics.size()) +
+                     " problems); nothing was changed";
+    return report;
+  }
+  store.commit();  // first use of a secret: it exists from now on
+  Plan plan;
+  try {
+    plan = render_plan(*loaded.config);
+  } catch (const std::exception& e) {  // a renderer's last line of defence against unsafe values
+    report.outcome = "invalid config";
+    report.summary = std::string("cannot render: ") + e.what() + "; nothing was changed";
+    return report;
+  }
+  ApplyResult applied = applier_.apply(plan, *loaded.config);
+  report.ok = applied.ok();
+  report.outcome = to_string(applied.outcome);
+  report.summary = report.outcome;
+  for (size_t i = 0; i < applied.actions.size(); ++i)
+    report.summary += (i ? ", " : ": ") + std::string(to_string(applied.actions[i].action)) + " " +
+                      applied.actions[i].unit;
+  if (applied.ok() && applied.actions.empty() && applied.outcome == ApplyResult::Outcome::Applied)
+    report.summary += ": files written, no unit needed a restart";
+  if (!applied.cause.empty()) report.summary += " (" + applied.cause + ")";
+  (report.ok ? spdlog::info("reload {}", report.summary) : spdlog::error("reload {}", report.summary));
+  return report;
+}
+
+}  // namespace radflare

@@ -1,0 +1,106 @@
+#include "probe/real_prober.h"
+
+#include <httplib.h>
+#include <libpq-fe.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <memory>
+#include <thread>
+
+
+extern char** environ;
+
+namespace radflare {
+
+ProbeResult probe_orthanc(const Config& config) {
+  httplib::Client client("127.0.0.1", config.orthanc.http_port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  client.set_basic_auth(kProxyUser, config.internal.proxy_password.reveal());
+  auto res = client.Get("/changes?last");
+  if (!res) return {"orthanc", false, "no answer on 127.0.0.1:" + std::to_string(config.orthanc.http_port) + " (" +
+                                          httplib::to_string(res.error()) + ")"};
+  if (res->status != 200) return {"orthanc", false, "GET /changes?last answered HTTP " + std::to_string(res->status)};
+  return {"orthanc", true, "GET /changes?last answered 200"};
+}
+
+ProbeResult probe_postgresql(const Config& config) {
+  // Keyword/value pairs: no quoting rules to get wrong with any password.
+  const auto& db = config.database;
+  const std::string port = std::to_string(db.port);
+  std::vector<const char*> keys = {"host", "port", "dbname", "user", "password", "sslmode", "connect_timeout"};
+  std::vector<const char*> values = {db.host.c_str(), port.c_str(), db.name.c_str(), db.user.c_str(),
+                                     db.password.reveal().c_str(), db.sslmode.c_str(), "3"};
+  if (!db.ssl_root_cert.empty()) {
+    keys.push_back("sslrootcert");
+    values.push_back(db.ssl_root_cert.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(conn.get());
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return {"postgresql", false, why};
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SELECT 1"), &PQclear);
+  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return {"postgresql", false, PQerrorMessage(conn.get())};
+  return {"postgresql", true, "connected to " + config.database.host + ":" + std::to_string(config.database.port)};
+}
+
+ProbeResult probe_nginx(const Config& config) {
+  httplib::Client client("127.0.0.1", config.web.http_port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  auto res = client.Get("/");
+  if (!res) return {"nginx", false, "no answer on port " + std::to_string(config.web.http_port)};
+  return {"nginx", true, "answered HTTP " + std::to_string(res->status)};
+}
+
+std::vector<ProbeResult> RealProber::probe(const Config& config) {
+  std::vector<ProbeResult (*)(const Config&)> probes = {probe_orthanc, probe_nginx};
+  if (config.orthanc.has_plugin("postgresql")) probes.insert(probes.begin(), probe_postgresql);
+  std::vector<ProbeResult> out;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (auto p : probes) {
+    ProbeResult r = p(config);
+    while (!r.ok && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(interval);
+      r = p(config);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int RealCommandRunner::run(const std::vector<std::string>& argv, std::string& output) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int r = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipefd[1]);
+  if (r != 0) {
+    ::close(pipefd[0]);
+    output = "cannot run " + argv[0];
+    return -1;
+  }
+  std::array<char, 4096> buf{};
+  for (ssize_t n; (n = ::read(pipefd[0], buf.data(), buf.size())) > 0;) output.append(buf.data(), n);
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace radflare

@@ -1,0 +1,34 @@
+// The probes of the real components, retried until each answers or its
+// deadline passes:
+//   orthanc     GET /changes?last on loopback with the internal credential
+//               (it touches the database, unlike /system which is cached);
+//   postgresql  libpq connect + SELECT 1 with Orthanc's own settings;
+//   nginx       any HTTP answer on the public port.
+#pragma once
+
+#include <chrono>
+
+#include "probe/probe.h"
+
+namespace radflare {
+
+class RealProber final : public Prober {
+ public:
+  std::vector<ProbeResult> probe(const Config& config) override;
+
+  std::chrono::milliseconds deadline{30000};
+  std::chrono::milliseconds interval{250};
+};
+
+// One attempt each (the status page calls these on its own schedule).
+ProbeResult probe_orthanc(const Config& config);
+ProbeResult probe_postgresql(const Config& config);
+ProbeResult probe_nginx(const Config& config);
+
+// Runs a program with posix_spawn, capturing stdout and stderr.
+class RealCommandRunner final : public CommandRunner {
+ public:
+  int run(const std::vector<std::string>& argv, std::string& output) override;
+};
+
+}  // namespace radflare
