@@ -21,6 +21,9 @@
 #include "probe/real_prober.h"
 #include "render/paths.h"
 #include "systemd/sdbus_client.h"
+#include "systemd/unit_model.h"
+#include "systemd/unit_watcher.h"
+#include <systemd/sd-bus.h>
 
 namespace radflare {
 
@@ -44,6 +47,7 @@ std::string iso_now() {
 struct Daemon {
   const SuperviseOptions& options;
   Reloader& reloader;
+  UnitModel& units;
   ReloadReport last;
 
   ReloadReport reload() {
@@ -51,6 +55,7 @@ struct Daemon {
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
                static_cast<unsigned long long>(monotonic_usec()), options.config_path.c_str());
     last = reloader.reload();
+    if (!last.ok) units.note("radflare.service", "reload " + last.outcome + ": " + last.summary, time(nullptr));
     write_state();
     sd_notifyf(0, "READY=1\nSTATUS=%s", last.summary.c_str());
     return last;
@@ -59,6 +64,13 @@ struct Daemon {
   void write_state() {
     nlohmann::json state = {{"config", options.config_path}, {"time", iso_now()},      {"ok", last.ok},
                             {"outcome", last.outcome},       {"summary", last.summary}, {"diagnostics", last.diagnostics}};
+    state["units"] = nlohmann::json::array();
+    for (const auto& u : units.units())
+      state["units"].push_back({{"unit", u.unit}, {"active_state", u.active_state}, {"sub_state", u.sub_state},
+                                {"since", u.since}, {"restarts", u.restarts}});
+    state["incidents"] = nlohmann::json::array();
+    for (const auto& i : units.incidents())
+      state["incidents"].push_back({{"time", i.time}, {"unit", i.unit}, {"what", i.what}});
     try {
       write_file_atomically(options.state_file, state.dump(2) + "\n", 0644);
     } catch (const std::exception& e) {
@@ -138,11 +150,17 @@ int supervise(const SuperviseOptions& options) {
     spdlog::critical("{}", e.what());
     return 4;
   }
+  const HostFacts host = detect_host_facts();
   RealProber prober;
   RealCommandRunner commands;
   Applier applier({options.root, options.journal}, *systemd, prober, commands);
-  Reloader reloader(options.config_path, under_root(options.root, paths::kSecretsDir), applier, detect_host_facts());
-  Daemon daemon{options, reloader, {}};
+  Reloader reloader(options.config_path, under_root(options.root, paths::kSecretsDir), applier, host);
+  // The units whose state the operator sees (PostgreSQL's real unit is the
+  // cluster instance; postgresql.service is only Debian's umbrella).
+  const std::vector<std::string> managed = {"postgresql@" + host.postgresql_version + "-main.service",
+                                            "radflare-db-setup.service", "orthanc.service", "nginx.service"};
+  UnitModel units(managed);
+  Daemon daemon{options, reloader, units, {}};
 
   // A journal left behind: the last apply was interrupted. Converge to the
   // TOML on disk; if that fails, go back to the files as they were before it.
@@ -170,6 +188,13 @@ int supervise(const SuperviseOptions& options) {
     return 4;
   }
   sd_event_add_io(event, nullptr, control, EPOLLIN, on_control, &daemon);
+  // The live unit model, on its own bus connection inside the event loop.
+  UnitWatcher watcher(units, [&daemon] { daemon.write_state(); });
+  sd_bus* watch_bus = nullptr;
+  std::string watch_problem = sd_bus_open_system(&watch_bus) < 0
+                                  ? "cannot open the system bus"
+                                  : watcher.start(watch_bus, event, managed);
+  if (!watch_problem.empty()) spdlog::warn("unit states will not be tracked: {}", watch_problem);
   sd_event_set_watchdog(event, 1);  // pings WATCHDOG=1 when WatchdogSec= is set
   spdlog::info("supervising {}; control socket {}", options.config_path, options.control_socket);
   int r = sd_event_loop(event);

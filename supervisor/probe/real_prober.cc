@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <array>
@@ -68,6 +69,7 @@ std::vector<ProbeResult> RealProber::probe(const Config& config) {
   for (auto p : probes) {
     ProbeResult r = p(config);
     while (!r.ok && std::chrono::steady_clock::now() < until) {
+      sd_notify(0, "WATCHDOG=1");  // waiting for a restarted service is not a hang
       std::this_thread::sleep_for(interval);
       r = p(config);
     }

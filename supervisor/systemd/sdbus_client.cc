@@ -1,7 +1,9 @@
 #include "systemd/sdbus_client.h"
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -102,7 +104,8 @@ JobOutcome SdBusSystemd::job(const std::string& method, const std::string& unit)
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count());
     if (now >= deadline_us) return {false, "timeout", ""};
-    sd_bus_wait(bus_, deadline_us - now);
+    sd_notify(0, "WATCHDOG=1");  // a slow job is not a hung supervisor
+    sd_bus_wait(bus_, std::min<uint64_t>(deadline_us - now, 5000000));
   }
   const std::string result = seen[job];
   return {result == "done", result, ""};
