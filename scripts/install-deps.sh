@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config dbus
   libsystemd-dev libpq-dev libcpp-httplib-dev libspdlog-dev libtomlplusplus-dev
   doctest-dev nlohmann-json3-dev libssl-dev
   # the stack the appliance runs (host integration tests run the real thing)
@@ -14,6 +14,10 @@ packages=(
   postgresql nginx python3-requests
   # test clients and data
   dcmtk python3-pydicom python3-numpy curl jq ca-certificates chromium
+  # benchmarks (make bench)
+  wrk
+  # the appliance's rootfs (mmdebstrap) booted with systemd (systemd-nspawn)
+  mmdebstrap systemd-container iproute2 util-linux
 )
 command -v node >/dev/null || packages+=(nodejs npm)
 
