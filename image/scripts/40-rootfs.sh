@@ -34,10 +34,10 @@ running=false
 [[ -d /run/systemd/system ]] && ! systemd-detect-virt -q --chroot 2>/dev/null && running=true
 $running && systemctl daemon-reload
 
-# 3. What starts at boot. radflare.service (the supervisor daemon) comes with
-#    `radflare supervise` (daemon issue); until then these are the units.
+# 3. What starts at boot: the services, and radflare.service, the supervisor
+#    that applies later edits of /etc/radflare.toml (systemctl reload radflare).
 enable=(radflare-firstboot.service radflare-db-setup.service radflare-ssh-hostkeys.service
-        postgresql.service orthanc.service nginx.service)
+        postgresql.service orthanc.service nginx.service radflare.service)
 systemctl enable --quiet "${enable[@]}"
 say "enabled ${enable[*]}"
 

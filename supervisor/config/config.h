@@ -100,6 +100,14 @@ struct WebConfig {
   std::vector<WebUser> users;                // extra people/app accounts
 };
 
+// Settings of the viewer alone: changing them rewrites app-config.js and
+// restarts nothing (browsers pick it up on their next page load).
+struct OhifConfig {
+  bool show_study_list = true;
+  int max_web_workers = 3;
+  std::string investigational_use_dialog = "always";  // always | never
+};
+
 struct TlsConfig {
   TlsMode mode = TlsMode::Off;
   std::vector<std::string> domains;
@@ -150,6 +158,7 @@ struct Config {
   DatabaseConfig database;
   AdminConfig admin;
   WebConfig web;
+  OhifConfig ohif;
   TlsConfig tls;
   WebhookConfig webhook;
   PythonConfig python;

@@ -89,6 +89,10 @@ class Builder {
     for (const Values& u : v_.tables("web.users"))
       w.users.push_back({u.str("web.users.name"), secret_file("web.users.password_file", u)});
 
+    c.ohif.show_study_list = v_.boolean("ohif.show_study_list");
+    c.ohif.max_web_workers = static_cast<int>(v_.integer("ohif.max_web_workers"));
+    c.ohif.investigational_use_dialog = v_.str("ohif.investigational_use_dialog");
+
     auto& t = c.tls;
     const std::string mode = v_.str("tls.mode");
     t.mode = mode == "acme" ? TlsMode::Acme : mode == "manual" ? TlsMode::Manual : TlsMode::Off;

@@ -122,6 +122,15 @@ std::vector<KeySpec> build() {
       {"web.users.password_file", K::String, "", "File holding the password (first line).", v::absolute_path, {}, {},
        true},
 
+      // ---------------------------------------------------------------- ohif
+      {"ohif", K::Section, "", "The OHIF viewer (changing these restarts nothing)."},
+      {"ohif.show_study_list", K::Boolean, "true", "Show the study list (false: only direct viewer links work)."},
+      {"ohif.max_web_workers", K::Integer, "3", "Image decoding workers per browser tab (`maxNumberOfWebWorkers`).",
+       {}, range(1, 16)},
+      {"ohif.investigational_use_dialog", K::String, R"("always")",
+       "OHIF's \"investigational use\" notice at start: `always` (OHIF's default) or `never`.",
+       choice({"always", "never"})},
+
       // ----------------------------------------------------------------- tls
       {"tls", K::Section, "", "HTTPS."},
       {"tls.mode", K::String, R"("off")",

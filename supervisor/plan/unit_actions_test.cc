@@ -51,3 +51,16 @@ TEST_CASE("every file any renderer produces has a rule") {
 TEST_CASE("an unknown path is a programming error, not a silent no-op") {
   CHECK_THROWS_AS(rule_for("/etc/somewhere/else.conf"), std::out_of_range);
 }
+
+TEST_CASE("an [ohif] setting changes app-config.js alone, so a reload restarts nothing") {
+  auto a = radflare::testing::load_for_test("");
+  auto b = radflare::testing::load_for_test("[ohif]\nmax_web_workers = 5\ninvestigational_use_dialog = \"never\"\n");
+  REQUIRE(a.config);
+  REQUIRE(b.config);
+  Plan pa = render_plan(*a.config), pb = render_plan(*b.config);
+  std::vector<std::string> changed;
+  for (const auto& f : pb.files)
+    if (!pa.find(f.path) || pa.find(f.path)->bytes != f.bytes) changed.push_back(f.path);
+  CHECK(changed == std::vector<std::string>{paths::kOhifAppConfig});
+  CHECK(actions_for(changed).empty());
+}

@@ -52,8 +52,8 @@ ordered_json window_config(const Config& config) {
   w["extensions"] = ordered_json::array();
   w["modes"] = ordered_json::array();
   w["customizationService"] = ordered_json::object();
-  w["showStudyList"] = true;
-  w["maxNumberOfWebWorkers"] = 3;  // some Windows systems struggle with more
+  w["showStudyList"] = config.ohif.show_study_list;
+  w["maxNumberOfWebWorkers"] = config.ohif.max_web_workers;
   w["showWarningMessageForCrossOrigin"] = true;
   w["showCPUFallbackMessage"] = true;
   w["showLoadingIndicator"] = true;
@@ -63,6 +63,7 @@ ordered_json window_config(const Config& config) {
   w["allowMultiSelectExport"] = false;
   w["maxNumRequests"] = {{"interaction", 100}, {"thumbnail", 5}, {"prefetch", 25}};
   w["showErrorDetails"] = "always";  // operators need the detail to report problems
+  w["investigationalUseDialog"] = {{"option", config.ohif.investigational_use_dialog}};
   w["defaultDataSourceName"] = "dicomweb";
   w["dataSources"] = ordered_json::array({dicomweb_source(config)});
   return w;

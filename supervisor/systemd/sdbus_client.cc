@@ -112,6 +112,19 @@ JobOutcome SdBusSystemd::job(const std::string& method, const std::string& unit)
 }
 
 JobOutcome SdBusSystemd::enable(const std::string& unit, bool enabled) {
+  {
+    // Already as wanted: no change, and above all no daemon-reload.
+    ErrorGuard error;
+    MessageGuard reply;
+    const char* state = nullptr;
+    if (sd_bus_call_method(bus_, kService, kPath, kManager, "GetUnitFileState", &error.e, &reply.m, "s",
+                           unit.c_str()) >= 0 &&
+        sd_bus_message_read(reply.m, "s", &state) >= 0) {
+      const std::string s(state);
+      const bool is_enabled = s == "enabled" || s == "enabled-runtime" || s == "static" || s == "alias";
+      if (is_enabled == enabled) return {true, "done", ""};
+    }
+  }
   ErrorGuard error;
   MessageGuard call;
   int r = sd_bus_message_new_method_call(bus_, &call.m, kService, kPath, kManager,

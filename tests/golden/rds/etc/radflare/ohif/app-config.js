@@ -7,7 +7,7 @@ window.config = {
   "modes": [],
   "customizationService": {},
   "showStudyList": true,
-  "maxNumberOfWebWorkers": 3,
+  "maxNumberOfWebWorkers": 6,
   "showWarningMessageForCrossOrigin": true,
   "showCPUFallbackMessage": true,
   "showLoadingIndicator": true,
@@ -21,6 +21,9 @@ window.config = {
     "prefetch": 25
   },
   "showErrorDetails": "always",
+  "investigationalUseDialog": {
+    "option": "never"
+  },
   "defaultDataSourceName": "dicomweb",
   "dataSources": [
     {

@@ -21,6 +21,9 @@ window.config = {
     "prefetch": 25
   },
   "showErrorDetails": "always",
+  "investigationalUseDialog": {
+    "option": "always"
+  },
   "defaultDataSourceName": "dicomweb",
   "dataSources": [
     {
