@@ -92,7 +92,11 @@ std::string Applier::check_nginx(const std::vector<std::string>& changed) {
   if (std::none_of(changed.begin(), changed.end(), is_nginx_file)) return "";
   std::string output;
   if (commands_.run({"nginx", "-t", "-q"}, output) == 0) return "";
-  return "nginx rejected the new configuration: " + output;
+  // One line for the journal and the status page: nginx's lines joined.
+  std::string oneline;
+  for (char c : output) oneline += c == '\n' ? ' ' : c;
+  while (!oneline.empty() && oneline.back() == ' ') oneline.pop_back();
+  return "nginx rejected the new configuration: " + oneline;
 }
 
 std::string Applier::run_unit_states(const Config& config) {

@@ -22,8 +22,9 @@ ReloadReport Reloader::reload() {
   }
   if (!loaded.config) {
     report.outcome = "invalid config";
-    report.summary = config_path_ + " is not valid (" + std::to_string(report.diagnostics.size()) +
-                     " problems); nothing was changed";
+    const size_t n = report.diagnostics.size();
+    report.summary = config_path_ + " is not valid (" + std::to_string(n) + (n == 1 ? " problem" : " problems") +
+                     "); nothing was changed";
     return report;
   }
   store.commit();  // first use of a secret: it exists from now on
@@ -39,11 +40,13 @@ ReloadReport Reloader::reload() {
   report.ok = applied.ok();
   report.outcome = to_string(applied.outcome);
   report.summary = report.outcome;
-  for (size_t i = 0; i < applied.actions.size(); ++i)
-    report.summary += (i ? ", " : ": ") + std::string(to_string(applied.actions[i].action)) + " " +
-                      applied.actions[i].unit;
-  if (applied.ok() && applied.actions.empty() && applied.outcome == ApplyResult::Outcome::Applied)
-    report.summary += ": files written, no unit needed a restart";
+  if (applied.outcome != ApplyResult::Outcome::NoChange) {
+    report.summary += " (" + std::to_string(applied.changed.size()) + " files changed)";
+    for (size_t i = 0; i < applied.actions.size(); ++i)
+      report.summary += (i ? ", " : ": ") + std::string(to_string(applied.actions[i].action)) + " " +
+                        applied.actions[i].unit;
+    if (applied.actions.empty()) report.summary += ": no unit needed a restart";
+  }
   if (!applied.cause.empty()) report.summary += " (" + applied.cause + ")";
   (report.ok ? spdlog::info("reload {}", report.summary) : spdlog::error("reload {}", report.summary));
   return report;

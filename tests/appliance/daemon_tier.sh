@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Appliance test, the supervisor on real systemd: radflare.service in the
+# provisioned rootfs booted under systemd-nspawn (tests/appliance/lib.sh).
+# Edits /etc/radflare.toml the way an operator does and checks that
+# `systemctl reload radflare` restarts exactly what the change needs, refuses
+# an invalid file without touching anything, reverts a config that cannot
+# run, survives kill -9 of any service and of itself mid-apply.
+#
+#   bash tests/appliance/daemon_tier.sh RADFLARE_BINARY SOURCE_DIR
+set -euo pipefail
+
+RADFLARE=$(realpath "$1")
+SRC=$(realpath "$2")
+if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
+  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
+fi
+# shellcheck source=tests/appliance/lib.sh
+source "$SRC/tests/appliance/lib.sh"
+rf_build_image
+rf_setup_network
+
+C=d
+TOML=$T/$C/root/etc/radflare.toml
+PG_UNIT=postgresql@15-main.service
+UNITS=(orthanc.service nginx.service "$PG_UNIT")
+
+# "unit MainPID ActiveEnterTimestampMonotonic" for each service: equal before
+# and after means the unit was not touched.
+marks() {
+  local u
+  for u in "${UNITS[@]}"; do
+    echo "$u $(in_ct "$C" systemctl show -p MainPID --value "$u") $(in_ct "$C" systemctl show -p ActiveEnterTimestampMonotonic --value "$u")"
+  done
+}
+pid_of() { in_ct "$C" systemctl show -p MainPID --value "$1"; }
+# Every live file radflare renders, with its checksum.
+live_sums() {
+  (cd "$T/$C/root" && sha256sum etc/radflare/orthanc/*.json etc/radflare/orthanc.env etc/nginx/conf.d/radflare.conf \
+    etc/nginx/radflare-*.conf etc/radflare/ohif/app-config.js etc/postgresql/*/main/conf.d/radflare-*.conf 2>/dev/null)
+}
+set_toml() {  # SED-EXPRESSION...: edit the operator's file
+  local e; for e in "$@"; do sed -i "$e" "$TOML"; done
+}
+reload() { in_ct "$C" systemctl reload radflare.service; }
+# A reload that must succeed: on failure, show the supervisor's journal.
+must_reload() {  # WHAT
+  reload >>"$T/log/reloads.log" 2>&1 && return 0
+  in_ct "$C" journalctl --no-pager -u radflare.service -n 40 >"$T/log/radflare.log" 2>&1 || true
+  fail "$1: systemctl reload radflare failed" "$T/log/radflare.log"
+}
+state() { in_ct "$C" cat /run/radflare/state.json; }
+
+# ------------------------------------------------------------------ boot
+make_copy "$C"
+boot "$C"
+wait_booted "$C"
+wait_healthy "$C" "http://$CT_IP/dicom-web/studies"
+ADMIN_PW=$(cat "$T/$C/root/var/lib/radflare/secrets/admin-password")
+[[ $(in_ct "$C" systemctl is-active radflare.service) == active ]] \
+  || { in_ct "$C" journalctl -b --no-pager -u radflare >"$T/log/radflare.log" 2>&1; fail "radflare.service is not active" "$T/log/radflare.log"; }
+ok "radflare.service active: $(in_ct "$C" systemctl show -p StatusText --value radflare.service)"
+
+# ---------------------------------------------------- reloads, by change
+before=$(marks) sums=$(live_sums)
+must_reload "no-op reload"
+[[ $(marks) == "$before" && $(live_sums) == "$sums" ]] || fail "a no-op reload touched a unit or a file"
+ok "no-op reload: every MainPID and ActiveEnterTimestamp unchanged, files unchanged"
+
+set_toml 's/^max_web_workers = 3 /max_web_workers = 5 /' 's/^investigational_use_dialog = "always"/investigational_use_dialog = "never"/'
+must_reload "OHIF-only change"
+[[ $(marks) == "$before" ]] || fail "an OHIF-only change touched a unit"
+grep -q '"maxNumberOfWebWorkers": 5' "$T/$C/root/etc/radflare/ohif/app-config.js" || fail "app-config.js not rewritten"
+[[ $(curl -s -u "admin:$ADMIN_PW" "http://$CT_IP/ohif/app-config.js" | grep -c '"option": "never"') == 1 ]] \
+  || fail "nginx does not serve the new app-config.js"
+ok "[ohif] change: app-config.js rewritten and served, no unit touched"
+
+nginx_pid=$(pid_of nginx.service) orthanc_pid=$(pid_of orthanc.service)
+set_toml 's#^cors_origins = \[\]#cors_origins = ["https://app.example.com"]#'
+must_reload "CORS change"
+[[ $(pid_of nginx.service) == "$nginx_pid" && $(pid_of orthanc.service) == "$orthanc_pid" ]] \
+  || fail "a CORS change restarted nginx's master or Orthanc"
+origin=$(curl -s -o /dev/null -D - -X OPTIONS -H 'Origin: https://app.example.com' \
+  -H 'Access-Control-Request-Method: GET' "http://$CT_IP/dicom-web/studies" | tr -d '\r' \
+  | sed -n 's/^Access-Control-Allow-Origin: //p')
+[[ $origin == https://app.example.com ]] || fail "the new CORS origin is not served (got '$origin')"
+ok "CORS change: nginx reloaded (master PID $nginx_pid kept), Orthanc untouched, preflight allowed"
+
+pg_pid=$(pid_of "$PG_UNIT")
+set_toml 's/^aet = "RADFLARE"/aet = "RADFLARE2"/'
+must_reload "AET change"
+[[ $(pid_of orthanc.service) != "$orthanc_pid" ]] || fail "an AET change did not restart Orthanc"
+[[ $(pid_of nginx.service) == "$nginx_pid" && $(pid_of "$PG_UNIT") == "$pg_pid" ]] \
+  || fail "an AET change touched nginx or PostgreSQL"
+aet=$(curl -s -u "admin:$ADMIN_PW" "http://$CT_IP:8042/system" | jq -r .DicomAet)
+[[ $aet == RADFLARE2 ]] || fail "Orthanc reports AET $aet"
+echo | storescu -aec RADFLARE2 "$CT_IP" 4242 >/dev/null 2>&1 || true
+ok "AET change: Orthanc alone restarted, now RADFLARE2; nginx and PostgreSQL untouched"
+
+# -------------------------------------------------------- invalid config
+cp "$TOML" "$T/good.toml"
+before=$(marks) sums=$(live_sums)
+set_toml 's/^dicom_port = 4242/dicom_port = 70000/'
+line=$(grep -n '^dicom_port = 70000' "$TOML" | cut -d: -f1)
+if reload >"$T/log/reload-invalid.log" 2>&1; then fail "systemctl reload succeeded on an invalid file"; fi
+in_ct "$C" journalctl --no-pager -u radflare.service -n 30 >"$T/log/radflare-invalid.log" 2>&1
+grep -q "radflare.toml:$line:14: error: orthanc.dicom_port: expected a port number" "$T/log/radflare-invalid.log" \
+  || fail "the journal lacks the file:line:col diagnostic" "$T/log/radflare-invalid.log"
+[[ $(live_sums) == "$sums" && $(marks) == "$before" ]] || fail "an invalid file changed a live file or a unit"
+state | jq -e '.ok == false and .outcome == "invalid config"' >/dev/null || fail "state.json does not show the invalid config"
+cp "$T/good.toml" "$TOML"
+ok "invalid TOML: systemctl reload fails, journal says radflare.toml:$line:14 …, live files byte-identical, no unit touched"
+
+# ------------------------------------------- a valid config that cannot run
+# Something else already listens on the DICOM port the new config wants:
+# Orthanc cannot start on it; the supervisor must go back to the old files.
+in_ct "$C" /usr/bin/python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 11112)); s.listen(); time.sleep(300)' &
+squatter=$!
+sleep 1
+sums=$(live_sums)
+set_toml 's/^dicom_port = 4242/dicom_port = 11112/'
+t0=$SECONDS
+if reload >"$T/log/reload-taken.log" 2>&1; then fail "reload succeeded although port 11112 is taken"; fi
+took=$((SECONDS - t0))
+kill "$squatter" 2>/dev/null || true
+[[ $(live_sums) == "$sums" ]] || fail "the live files were not restored after the failed reload"
+wait_healthy "$C" "http://$CT_IP/dicom-web/studies"
+port=$(curl -s -u "admin:$ADMIN_PW" "http://$CT_IP:8042/system" | jq -r .DicomPort)
+[[ $port == 4242 ]] || fail "Orthanc serves DICOM on $port after the revert, want 4242"
+state | jq -e '.outcome == "reverted" and (.summary | test("orthanc is not answering"))' >/dev/null \
+  || { state >"$T/log/state.json"; fail "state.json does not report the revert and its cause" "$T/log/state.json"; }
+cp "$T/good.toml" "$TOML"
+((took <= 30)) || fail "the revert took $took s (want ≤ 30)"
+ok "DICOM port taken: reload fails in $took s, files restored, Orthanc back on 4242, cause in state.json"
