@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "render/render.h"
 #include "secrets/store.h"
 
 namespace radflare {
 
 ReloadReport Reloader::reload() {
+  const auto started = std::chrono::steady_clock::now();
   ReloadReport report;
   RealFileAccess files;
   SecretStore store(secrets_dir_, false);
@@ -48,6 +51,8 @@ ReloadReport Reloader::reload() {
     if (applied.actions.empty()) report.summary += ": no unit needed a restart";
   }
   if (!applied.cause.empty()) report.summary += " (" + applied.cause + ")";
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  report.summary += " in " + std::to_string(ms.count()) + " ms";
   (report.ok ? spdlog::info("reload {}", report.summary) : spdlog::error("reload {}", report.summary));
   return report;
 }
