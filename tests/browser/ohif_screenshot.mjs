@@ -5,9 +5,16 @@
 //   node ohif_screenshot.mjs --base http://127.0.0.1:8080 --study UID \
 //        --out shot.png [--user admin --password-file F] [--ohif-path /ohif/]
 //        [--expect-text "Radflare synthetic CT"] [--timeout 90]
+//   node ohif_screenshot.mjs --timing [--warm] [--network MBIT,RTT_MS] --base ... --study UID [--out shot.png] ...
 //
 // Also saves OUT-studylist.png, and OUT-failed.png when the canvas stays blank.
 // Exit 0 when the canvas shows an image; non-zero with a reason otherwise.
+// --timing (the benchmark): fresh profile, straight to the viewer, no study list;
+// prints one JSON line {"firstImageMs": navigation start -> first non-blank
+// viewport frame, "requests", "bytes"}; with --warm, navigates a second time in
+// the same browser (HTTP cache warm) and adds "warmFirstImageMs"; with --network,
+// Chromium emulates a link of MBIT Mbit/s each way and RTT_MS ms of latency
+// (DevTools throttling: compressed bytes count). --out optional.
 // (Chromium's own --screenshot fires before the frames arrive, hence this.)
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
@@ -21,9 +28,11 @@ const { values: a } = parseArgs({
     user: { type: 'string', default: 'admin' }, 'password-file': { type: 'string' },
     'ohif-path': { type: 'string', default: '/ohif/' },
     'expect-text': { type: 'string' }, timeout: { type: 'string', default: '90' },
+    timing: { type: 'boolean', default: false }, warm: { type: 'boolean', default: false },
+    network: { type: 'string' },
   },
 });
-for (const k of ['base', 'study', 'out'])
+for (const k of a.timing ? ['base', 'study'] : ['base', 'study', 'out'])
   if (!a[k]) die(`missing --${k}`);
 const password = a['password-file']
   ? readFileSync(a['password-file'], 'utf8').trim() : process.env.RADFLARE_PASSWORD ?? '';
@@ -44,7 +53,7 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 let failure = null;
 try {
-  await run(context);
+  await (a.timing ? timing(context) : run(context));
 } catch (e) {
   failure = e.message;
 } finally {
@@ -109,6 +118,63 @@ async function run(context) {
   await screenshot(page, a.out);
   console.log(`ok - OHIF viewer draws the study (canvas ${best.width}x${best.height}, `
     + `stddev ${best.stddev.toFixed(1)}, lit ${(100 * best.litFraction).toFixed(0)}%) -> ${a.out}`);
+}
+
+// The benchmark: from the start of the navigation to the viewer (the page's
+// performance.now() counts from there) to the first frame whose largest canvas
+// holds an image, checked in the page every 50 ms.
+async function timing(context) {
+  const page = context.pages()[0] ?? await context.newPage();
+  if (a.network) {
+    const [mbit, rtt] = a.network.split(',').map(Number);
+    if (!(mbit > 0 && rtt >= 0)) die(`--network wants MBIT,RTT_MS, got "${a.network}"`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt,
+      downloadThroughput: mbit * 1e6 / 8, uploadThroughput: mbit * 1e6 / 8 });
+  }
+  let requests = 0, bytes = 0, errors = [];
+  page.on('requestfinished', async (r) => {
+    requests++;
+    const s = await r.sizes().catch(() => null);
+    if (s) bytes += s.responseBodySize;
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/manifest.json')) errors.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  const viewer = `${ohif}viewer?StudyInstanceUIDs=${encodeURIComponent(a.study)}`;
+  const firstImage = async () => {
+    await page.goto(viewer, { waitUntil: 'commit', timeout: left() });
+    const h = await page.waitForFunction(() => {
+      const c = [...document.querySelectorAll('canvas')].filter((x) => x.offsetParent && x.width > 0)
+        .sort((x, y) => y.clientWidth * y.clientHeight - x.clientWidth * x.clientHeight)[0];
+      if (!c || c.clientWidth < 300) return false;
+      const s = document.createElement('canvas');
+      s.width = c.width; s.height = c.height;
+      const g = s.getContext('2d');
+      g.drawImage(c, 0, 0);
+      const d = g.getImageData(0, 0, s.width, s.height).data;
+      let n = 0, sum = 0, sq = 0, lit = 0;
+      for (let i = 0; i < d.length; i += 16) {
+        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+        n++; sum += y; sq += y * y; if (y > 20) lit++;
+      }
+      const mean = sum / n;
+      const ok = Math.sqrt(Math.max(0, sq / n - mean * mean)) > 8 && lit / n > 0.05;
+      return ok ? performance.now() : false;
+    }, null, { polling: 50, timeout: left() }).catch(() => null);
+    if (!h) {
+      if (a.out) await screenshot(page, a.out.replace(/\.png$/, '') + '-failed.png');
+      throw new Error(`viewport canvas stayed blank within ${a.timeout} s; problems seen:\n  `
+        + (errors.join('\n  ') || 'none'));
+    }
+    return Math.round(await h.jsonValue());
+  };
+  const result = { firstImageMs: await firstImage() };
+  result.requests = requests; result.bytes = bytes; result.httpErrors = errors.length;
+  if (a.warm) result.warmFirstImageMs = await firstImage();
+  if (a.out) await screenshot(page, a.out);
+  console.log(JSON.stringify(result));
 }
 
 async function screenshot(page, path) {

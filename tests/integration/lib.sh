@@ -16,6 +16,9 @@
 #   rf_nginx_start CONF
 #   rf_wait_url URL TRIES [CURL_ARGS...]   until the server answers at all
 #   rf_ok MSG / rf_fail MSG [LOG]          TAP-like lines; rf_fail exits
+#   rf_toml_set TOML SETTINGS    TOML with "section key value" lines set (stdout)
+#   rf_nginx_conf_site NAME SITE -> $RF_TMP/NAME-nginx.conf: rf_nginx_conf's, other site
+#   rf_seed_site SRC PORT ORTHANC_PORT OHIF_DIR  the seed's nginx site, ports/paths only (stdout)
 # RF_PG_STOP_MODE: how the trap stops clusters (immediate; the demo keeps its
 # cluster, so it asks for fast).
 # shellcheck shell=bash
@@ -215,4 +218,38 @@ rf_wait_url() {
     sleep 0.5
   done
   return 1
+}
+
+# A TOML file with some keys set: SETTINGS holds one "section key value" line
+# per key (value as TOML: quote strings); a key present in the file is
+# replaced, a missing one is added under its section header (which must
+# exist). Everything else is kept as written.
+rf_toml_set() {  # TOML SETTINGS
+  awk -v set="$2" '
+    BEGIN { n = split(set, lines, "\n"); for (i = 1; i <= n; i++) {
+      if (lines[i] == "") continue
+      split(lines[i], f, " "); v = substr(lines[i], length(f[1] f[2]) + 3)
+      val[f[1], f[2]] = v; keys[f[1]] = keys[f[1]] f[2] " " } }
+    /^\[/ { sec = $0; gsub(/[][ ]/, "", sec); print
+            m = split(keys[sec], k, " "); for (i = 1; i <= m; i++) print k[i] " = " val[sec, k[i]]
+            next }
+    { key = $1; sub(/=.*/, "", key) }
+    (sec, key) in val { next }
+    { print }' "$1"
+}
+
+# A second nginx (own pid file) with rf_nginx_conf's http block around
+# another site file: $RF_TMP/NAME-nginx.conf.
+rf_nginx_conf_site() {  # NAME SITE
+  [[ -f $RF_TMP/nginx.conf ]] || rf_nginx_conf
+  sed -e "s#include /etc/nginx/conf.d/radflare.conf;#include $2;#" \
+      -e "s#pid $RF_TMP/nginx.pid;#pid $RF_TMP/$1-nginx.pid;#" "$RF_TMP/nginx.conf" >"$RF_TMP/$1-nginx.conf"
+}
+
+# The seed's nginx site (tests/seed/nginx-ohif.conf) with only its port, its
+# Orthanc's port and its OHIF folder substituted.
+rf_seed_site() {  # SRC PORT ORTHANC_PORT OHIF_DIR
+  sed -e "s/listen 80 default_server;/listen 127.0.0.1:$2;/" \
+      -e "s#127.0.0.1:8042#127.0.0.1:$3#" \
+      -e "s#/opt/ohif-nginx/html/ohif/#${4%/}/#" "$1/tests/seed/nginx-ohif.conf"
 }

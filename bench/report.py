@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""Turn bench.sh's raw results into the markdown table (stdout).
+
+  report.py RESULTS.tsv META.tsv
+
+RESULTS.tsv: scenario, configuration (a|b|c), run, value ("NA" = failed run).
+META.tsv: key, value (date, machine, versions, HTTP codes of the big STOW...).
+Cells are "median (min–max)" over the runs. Ratios are medians of the
+per-round ratios (configurations of one round ran back to back, so a round's
+ratio is little touched by the load drifting between rounds).
+"""
+import statistics
+import sys
+from collections import defaultdict
+
+# key, label, unit, True when higher is better
+ROWS = [
+    ("stow1", "STOW-RS, 1 client", "inst/s", True),
+    ("stow4", "STOW-RS, 4 clients (4 studies)", "inst/s", True),
+    ("cstore1", "C-STORE, 1 association", "inst/s", True),
+    ("cstore4", "C-STORE, 4 associations", "inst/s", True),
+    ("qido_p50", "QIDO-RS by study UID, p50", "ms", False),
+    ("qido_p99", "QIDO-RS by study UID, p99", "ms", False),
+    ("wado_cold", "WADO-RS series, cold (after Orthanc restart)", "MB/s", True),
+    ("wado_warm", "WADO-RS series, warm", "MB/s", True),
+    ("frames", "WADO-RS 100 frames one by one", "MB/s", True),
+    ("ohif", "OHIF time to first image, fresh browser, loopback", "ms", False),
+    ("ohif_link", "OHIF time to first image, fresh browser, emulated link ({link})", "ms", False),
+    ("ohif_mb", "OHIF bytes received until the first image (loopback run)", "MB", False),
+]
+
+
+def load(results, meta_file):
+    data = defaultdict(lambda: defaultdict(list))
+    rounds = defaultdict(lambda: defaultdict(dict))
+    for line in open(results):
+        scen, cfg, run, value = line.rstrip("\n").split("\t")
+        v = None if value == "NA" else float(value)
+        data[scen][cfg].append(v)
+        rounds[scen][cfg][run] = v
+    ROUNDS.update(rounds)
+    meta = {}
+    for line in open(meta_file):
+        k, _, v = line.rstrip("\n").partition("\t")
+        meta[k] = v
+    return data, meta
+
+
+def fmt(x):
+    if x is None:
+        return "–"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def median(values):
+    ok = [v for v in values if v is not None]
+    return statistics.median(ok) if ok else None
+
+
+def cell(values):
+    ok = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    if not ok:
+        return "failed"
+    failed = f", {len(values) - len(ok)} failed" if len(ok) < len(values) else ""
+    return f"{fmt(statistics.median(ok))} ({fmt(min(ok))}–{fmt(max(ok))}{failed})"
+
+
+def link_label(link):
+    mbit, _, rtt = link.partition(",")
+    return f"{mbit} Mbit/s, {rtt} ms RTT" if rtt else link
+
+
+ROUNDS = {}  # scenario -> configuration -> run -> value
+
+
+def per_round(scen, num, den, op):
+    """Median over the rounds where both ran of op(num value, den value)."""
+    r = ROUNDS.get(scen, {})
+    n, d = r.get(num, {}), r.get(den, {})
+    return median([op(n[k], d[k]) for k in n if k in d and n[k] is not None and d[k]])
+
+
+def ratio(_data, scen, num, den):
+    return per_round(scen, num, den, lambda x, y: x / y)
+
+
+def main():
+    data, meta = load(sys.argv[1], sys.argv[2])
+    out = []
+    p = out.append
+    p(f"# Radflare benchmark — {meta.get('date', '?')}")
+    p("")
+    p(f"Machine: {meta.get('machine', '?')}. {meta.get('versions', '')}. "
+      f"Load average (1/5/15 min): {meta.get('load', '?')}.")
+    p("Each cell: median over the runs (n = runs per configuration, last column), min–max in brackets; "
+      "runs alternate a, b, c; ratios are medians of the per-round ratios. "
+      "Shared cores: trust the ratios more than the absolutes. "
+      f"Whole benchmark: {int(meta.get('duration_s', 0)) // 60} min {int(meta.get('duration_s', 0)) % 60} s.")
+    p("")
+    p("- **(a) direct**: Orthanc as the appliance renders it, on its own HTTP port, internal credential, no proxy.")
+    p("- **(b) seed**: the seed's orthanc.json + nginx site verbatim (ports/paths substituted), "
+      "index **and** files in PostgreSQL over SSL, admin in RegisteredUsers, nginx defaults.")
+    p("- **(c) radflare**: `radflare render` of rootfs/etc/radflare.toml, nginx with edge authentication on.")
+    if meta.get("tune"):
+        p(f"- **Hand-tuned run** — the rendered files of (a) and (c) edited by {meta['tune']}")
+    p("")
+    b413 = meta.get("stow_http_b")
+    stow_note = (f"HTTP {b413} at its nginx; its Orthanc directly: " if b413 and b413 != "200" else "")
+    p("| scenario | unit | (a) direct | (b) seed | (c) radflare | (c)/(a) | (c)/(b) | n |")
+    p("|---|---|---|---|---|---|---|---|")
+    for key, label, unit, _high in ROWS:
+        if key not in data:
+            continue
+        d = data[key]
+        b = cell(d.get("b", []))
+        if key.startswith("stow") and stow_note:
+            b = stow_note + b
+        label = label.format(link=link_label(meta.get("ohif_link", "")))
+        p(f"| {label} | {unit} | {cell(d.get('a', []))} | {b} | {cell(d.get('c', []))} "
+          f"| {fmt(ratio(data, key, 'c', 'a'))} | {fmt(ratio(data, key, 'c', 'b'))} "
+          f"| {max(len(v) for v in d.values())} |")
+    p("")
+    if b413:
+        p(f"STOW body: {meta.get('stow_mb', '?')} MB (100 × 512×512 16-bit CT). Through the seed's nginx: "
+          f"HTTP {b413}{' (nginx default client_max_body_size 1m)' if b413 == '413' else ''}; "
+          f"through the appliance's nginx: HTTP {meta.get('stow_http_c', '?')}. "
+          "The (b) STOW column is therefore the seed's Orthanc behind its own configuration, without its nginx.")
+        p("")
+    for k, v in meta.items():
+        if k.startswith("ohif_error_"):
+            p(f"OHIF failure ({k[-1]}): `{v}`")
+            p("")
+
+    # Goals
+    def goal(name, target, value, met, shown=None):
+        if value is None:
+            p(f"| {name} | {target} | not measured | – |")
+        else:
+            p(f"| {name} | {target} | {shown or fmt(value)} | {'met' if met(value) else '**not met**'} |")
+
+    p("| goal | target | measured | |")
+    p("|---|---|---|---|")
+    for key, label in (("stow1", "STOW 1 client"), ("stow4", "STOW 4 clients"),
+                       ("wado_warm", "WADO series warm"), ("wado_cold", "WADO series cold"),
+                       ("frames", "WADO frame by frame")):
+        goal(f"proxy cost: {label} (c)/(a)", "≥ 0.95", ratio(data, key, "c", "a"), lambda r: r >= 0.95)
+    added = per_round("qido_p50", "c", "a", lambda x, y: x - y)
+    goal("proxy cost: QIDO p50 added (c)−(a)", "≤ 1 ms", added, lambda x: x <= 1.0,
+         None if added is None else f"{added:+.2f} ms")
+    goal("vs seed: STOW 4 clients (c)/(b)", "≥ 2", ratio(data, "stow4", "c", "b"), lambda r: r >= 2)
+    goal("vs seed: WADO series cold (c)/(b)", "≥ 1.3", ratio(data, "wado_cold", "c", "b"), lambda r: r >= 1.3)
+    sc = meta.get("stow_http_c")
+    goal("STOW body > 1 MB: (c) accepts it, (b) refuses", "(c) 200", None if sc is None else 0,
+         lambda _: sc == "200", None if sc is None else f"(c) HTTP {sc}, (b) HTTP {b413}")
+    goal("OHIF first image (c)/(b), loopback", "≤ 0.7", ratio(data, "ohif", "c", "b"), lambda r: r <= 0.7)
+    goal(f"OHIF first image (c)/(b), {link_label(meta.get('ohif_link', ''))} link", "≤ 0.7",
+         ratio(data, "ohif_link", "c", "b"), lambda r: r <= 0.7)
+    p("")
+    p("<details><summary>Every run, in order (a | b | c)</summary>")
+    p("")
+    for key, _label, unit, _high in ROWS:
+        if key in data:
+            runs = " \\| ".join(" ".join(fmt(v) if v is not None else "NA" for v in data[key].get(c, []))
+                                 for c in "abc")
+            p(f"- {key} ({unit}): {runs}")
+    p("")
+    p("</details>")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
