@@ -39,8 +39,22 @@ docs: build
 demo: deps build
 	tests/integration/demo.sh $(RADFLARE) $(CURDIR)
 
-image image-local bench:
-	@echo "make $@: not built yet (see the open issues: image, benchmarks)" >&2; exit 2
+# The appliance image (image/): one Packer template, two sources.
+# image-local: the local twin in build/image/ (radflare.qcow2 + vmlinuz +
+#   initrd.img), Packer's qemu source under TCG; every layer cached by a hash
+#   of its inputs (a rerun without changes does not start Packer).
+# image: the AMI on AWS (credentials + AWS CLI; PACKER_VARS='-var region=...').
+NEWEST_DEB = "$$(ls -t $(BUILD)/radflare_*.deb | head -n 1)"
+image-local: deps deb
+	image/build-local.sh --deb $(NEWEST_DEB)
+
+image: deps deb
+	image/build-aws.sh --deb $(NEWEST_DEB) $(PACKER_VARS)
+
+# The appliance against the seed's configuration and direct Orthanc, side by
+# side on this machine (~10 min); the table lands in bench/results/. Not a test.
+bench: deps build
+	bash bench/bench.sh $(RADFLARE) $(CURDIR)
 
 clean:
 	rm -rf $(BUILD)

@@ -18,6 +18,9 @@ packages=(
   wrk
   # the appliance's rootfs (mmdebstrap) booted with systemd (systemd-nspawn)
   mmdebstrap systemd-container iproute2 util-linux
+  # the image: Packer (Debian's 1.6.6, qemu + amazon builders built in), qemu
+  # under TCG for the local twin and the VM tier, debugfs for the build key
+  packer qemu-system-x86 qemu-utils e2fsprogs openssh-client
 )
 command -v node >/dev/null || packages+=(nodejs npm)
 
