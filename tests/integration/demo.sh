@@ -55,18 +55,7 @@ mkdir -p "$STATE/storage" && chmod 0755 "$STATE" && chown orthanc: "$STATE/stora
 # ------------------------------------------------------------- render
 # The shipped file with the [section] keys below set (replaced if present,
 # added under the section header otherwise); everything else as shipped.
-demo_toml() {
-  awk -v set="$1" '
-    BEGIN { n = split(set, lines, "\n"); for (i = 1; i <= n; i++) {
-      split(lines[i], f, " "); v = substr(lines[i], length(f[1] f[2]) + 3)
-      val[f[1], f[2]] = v; keys[f[1]] = keys[f[1]] f[2] " " } }
-    /^\[/ { sec = $0; gsub(/[][ ]/, "", sec); print
-            m = split(keys[sec], k, " "); for (i = 1; i <= m; i++) print k[i] " = " val[sec, k[i]]
-            next }
-    { key = $1; sub(/=.*/, "", key) }
-    (sec, key) in val { next }
-    { print }' "$SRC/rootfs/etc/radflare.toml"
-}
+demo_toml() { rf_toml_set "$SRC/rootfs/etc/radflare.toml" "$1"; }
 demo_toml "orthanc dicom_port $DICOM_PORT
 orthanc http_port $ORTHANC_PORT
 orthanc storage_dir \"$STATE/storage\"
