@@ -33,7 +33,7 @@ case $STATE in /etc | /etc/* | /var/lib | /var/lib/*) die "DEMO_STATE=$STATE: pi
 
 # The fixed ports are the appliance's own; taking others silently would print
 # wrong URLs, so a busy one stops the demo. (Nothing listens on the status
-# port until the daemon issue lands, so it is not checked.)
+# port until the status page issue lands, so it is not checked.)
 need_port() {  # PORT WHAT [HINT]
   local busy who
   busy=$(ss -Htlnp "sport = :$1")
@@ -114,7 +114,7 @@ Radflare demo is ready in $((SECONDS - START)) s (state: $STATE)
                    http://127.0.0.1:$DOOR_PORT/app/explorer.html
   DICOM            $AET@127.0.0.1:$DICOM_PORT, e.g.  storescu -aec $AET 127.0.0.1 $DICOM_PORT FILE.dcm
   login            user admin, password: sudo cat $STATE/root/var/lib/radflare/secrets/admin-password
-  status page      not yet: it comes with the daemon issue (port $STATUS_PORT)
+  status page      not yet: it comes with the status page issue (port $STATUS_PORT)
 EOF
 [[ ${DEMO_EXIT_AFTER_READY:-} == 1 ]] && exit 0
 echo "Ctrl-C stops everything (the data stays in $STATE)."
