@@ -113,15 +113,17 @@ ok "invalid TOML: systemctl reload fails, journal says radflare.toml:$line:14 â€
 # ------------------------------------------- a valid config that cannot run
 # Something else already listens on the DICOM port the new config wants:
 # Orthanc cannot start on it; the supervisor must go back to the old files.
-in_ct "$C" /usr/bin/python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 11112)); s.listen(); time.sleep(300)' &
-squatter=$!
+# (Its output goes nowhere: a background process holding the test's stdout
+# would keep ctest waiting after the test ended.)
+in_ct "$C" timeout 120 /usr/bin/python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 11112)); s.listen(); time.sleep(120)' \
+  </dev/null >/dev/null 2>&1 &
 sleep 1
 sums=$(live_sums)
 set_toml 's/^dicom_port = 4242/dicom_port = 11112/'
 t0=$SECONDS
 if reload >"$T/log/reload-taken.log" 2>&1; then fail "reload succeeded although port 11112 is taken"; fi
 took=$((SECONDS - t0))
-kill "$squatter" 2>/dev/null || true
+in_ct "$C" pkill -f 'bind\(\("0.0.0.0", 11112\)\)' || true
 [[ $(live_sums) == "$sums" ]] || fail "the live files were not restored after the failed reload"
 wait_healthy "$C" "http://$CT_IP/dicom-web/studies"
 port=$(curl -s -u "admin:$ADMIN_PW" "http://$CT_IP:8042/system" | jq -r .DicomPort)
