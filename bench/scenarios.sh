@@ -93,11 +93,11 @@ scenario_cstore4() { ingest_scenario cstore4 cstore 4; }
 # ------------------------------------------------------------------- QIDO
 # wrk, one connection, QIDO_SECONDS per run: study by StudyInstanceUID.
 scenario_qido() {
-  local run c out auth
+  local run c out header
   for ((run = 1; run <= READ_RUNS; run++)); do
     for c in $CFGS; do
-      auth="Basic $(printf %s "${AUTH[$c]}" | base64 -w0)"
-      out=$(BENCH_AUTH=$auth wrk -t1 -c1 -d"${QIDO_SECONDS:-3}s" --timeout 5s -s "$BENCH/qido.lua" \
+      header="Basic $(printf %s "${AUTH[$c]}" | base64 -w0)"
+      out=$(BENCH_AUTH=$header wrk -t1 -c1 -d"${QIDO_SECONDS:-3}s" --timeout 5s -s "$BENCH/qido.lua" \
         "${URL[$c]}/dicom-web/studies?StudyInstanceUID=$REF_STUDY") || rf_fail "wrk ($c)"
       awk '/^requests/ {r = $2} /^errors/ {e = $2} END {exit !(r > 0 && e == 0)}' <<<"$out" \
         || rf_fail "QIDO ($c): $(tr '\n' ' ' <<<"$out")"

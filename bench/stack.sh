@@ -1,6 +1,6 @@
 # The three configurations side by side, and the data (sourced by bench.sh).
 # Uses tests/integration/lib.sh for every service it starts.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # (variables for scenarios.sh)
 
 # Per configuration: Orthanc's config folder, HTTP and DICOM ports, AE title,
 # the process; per client target (a, b = seed's nginx, bd = seed's Orthanc

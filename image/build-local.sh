@@ -8,9 +8,10 @@
 #
 # Layers, each cached by a hash of its inputs:
 #   1. stage   build/image/stage.tar.gz: radflare.deb, ohif-dist/, rootfs/, units/,
-#              scripts/ (deterministic: same inputs, same bytes; gzip -1 because
-#              the upload into a TCG guest runs at ~2 MB/s: 213 MB took 87-102 s,
-#              70 MB ~35 s, and gunzip in the guest costs less than the difference)
+#              scripts/; keyed by the .deb's contents (not its timestamps), the
+#              OHIF pin and the trees; made only when Packer runs. gzip -1: the
+#              upload into a TCG guest runs at 1-2 MB/s; measured 213 MB plain:
+#              87-102 s upload + 13 s unpack; 68 MB gzipped: 51 s + 30 s)
 #   2. base    build/image/base/: image/base-build.sh (mmdebstrap), keyed by its
 #              recipe, package list and the .deb's runtime dependencies
 #   3. image   build/image/radflare.qcow2 + vmlinuz + initrd.img: packer build
@@ -55,26 +56,38 @@ exec 9>"$OUT/.lock"
 flock -n 9 || { say "another image build holds $OUT/.lock; waiting"; flock 9; }
 
 rm -f "$OUT/stage.tar"   # older layout
+
 # ---------------------------------------------------------------- 1. stage
-say "stage: OHIF"
-ohif=$("$SRC/image/scripts/fetch-ohif.sh" | tail -n 1)
-[[ -f $ohif/index.html ]] || die "fetch-ohif.sh gave no OHIF dist"
-stage=$OUT/stage
-rm -rf "$stage"
-mkdir -p "$stage"
-cp "$DEB" "$stage/radflare.deb"
-cp -al "$ohif" "$stage/ohif-dist" 2>/dev/null || cp -a "$ohif" "$stage/ohif-dist"
-cp -a "$SRC/rootfs" "$stage/rootfs"
-cp -a "$SRC/units" "$stage/units"
-cp -a "$SRC/image/scripts" "$stage/scripts"
-# Deterministic: sorted names, fixed owner and time, modes as in the tree.
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
-  -C "$stage" -cf - . | gzip -1 -n >"$OUT/stage.tar.gz.new"
-mv "$OUT/stage.tar.gz.new" "$OUT/stage.tar.gz"
-rm -rf "$stage"
-stage_hash=$(sha256sum "$OUT/stage.tar.gz" | cut -c1-64)
-say "stage: $OUT/stage.tar.gz ($(du -h "$OUT/stage.tar.gz" | cut -f1), ${stage_hash:0:12})"
+# Its key is what goes in, not the tar's bytes: a re-run of cpack makes a
+# .deb with new timestamps but the same contents, which must not rebuild.
+tree_hash() { tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$SRC" -cf - "$@" | sha256sum | cut -c1-64; }
+deb_hash=$( { dpkg-deb -f "$DEB" Package Version Depends
+              dpkg-deb --fsys-tarfile "$DEB" | tar -tv --numeric-owner | awk '{print $1, $2, $3, $6}'
+              dpkg-deb --fsys-tarfile "$DEB" | tar -xO; } | sha256sum | cut -c1-64)
+stage_key=$(printf '%s\n' "deb $deb_hash" "ohif $(sha256sum "$SRC/image/scripts/fetch-ohif.sh" | cut -c1-64)" \
+  "trees $(tree_hash rootfs units image/scripts)" | sha256sum | cut -c1-64)
+
+make_stage() {
+  say "stage: OHIF"
+  local ohif stage=$OUT/stage
+  ohif=$("$SRC/image/scripts/fetch-ohif.sh" | tail -n 1)
+  [[ -f $ohif/index.html ]] || die "fetch-ohif.sh gave no OHIF dist"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  cp "$DEB" "$stage/radflare.deb"
+  cp -al "$ohif" "$stage/ohif-dist" 2>/dev/null || cp -a "$ohif" "$stage/ohif-dist"
+  cp -a "$SRC/rootfs" "$stage/rootfs"
+  cp -a "$SRC/units" "$stage/units"
+  cp -a "$SRC/image/scripts" "$stage/scripts"
+  # Sorted names, fixed owner and time, modes as in the tree.
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
+    -C "$stage" -cf - . | gzip -1 -n >"$OUT/stage.tar.gz.new"
+  mv "$OUT/stage.tar.gz.new" "$OUT/stage.tar.gz"
+  rm -rf "$stage"
+  say "stage: $OUT/stage.tar.gz ($(du -h "$OUT/stage.tar.gz" | cut -f1))"
+}
 if $STAGE_ONLY; then
+  make_stage
   echo "$OUT/stage.tar.gz"
   exit 0
 fi
@@ -82,14 +95,14 @@ fi
 # ---------------------------------------------------------------- 2. base
 # The .deb's runtime dependencies go into the base too (names only).
 mapfile -t deb_deps < <(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -E 's/\(.*\)//; s/\|.*//; s/[[:space:]]//g' | grep -v '^$')
-say "base: image/base-build.sh (cached; a fresh one takes ~5-15 min)"
+say "base: image/base-build.sh (cached; a fresh one takes ~3-15 min)"
 "$SRC/image/base-build.sh" "$OUT/base" "${deb_deps[@]}"
 base_hash=$(cat "$OUT/base/.inputs")
 
 # ---------------------------------------------------------------- 3. image
 packer_version=$(packer version | head -n 1)
 # The key, one input a line (so a rebuild can say what changed).
-key=$(printf '%s\n' "stage $stage_hash" "base $base_hash" "packer ${packer_version#Packer }" \
+key=$(printf '%s\n' "stage $stage_key" "base $base_hash" "packer ${packer_version#Packer }" \
         "template $(sha256sum "$SRC/image/radflare.pkr.hcl" | cut -c1-64)" \
         "build-local $(sha256sum "$SRC/image/build-local.sh" | cut -c1-64)")
 if [[ -f $OUT/radflare.qcow2 && -f $OUT/vmlinuz && -f $OUT/initrd.img && -f $OUT/.inputs \
@@ -101,6 +114,7 @@ if [[ -f $OUT/.inputs ]]; then
   say "image: inputs changed: $(diff <(cat "$OUT/.inputs") <(echo "$key") | sed -n 's/^> \([^ ]*\) .*/\1/p' | tr '\n' ' ')"
 fi
 rm -f "$OUT/.inputs"
+make_stage
 
 # KVM only where it works: /dev/kvm exists and it is not a PVM-nested device.
 accel=tcg

@@ -24,6 +24,7 @@ grep -q 'gzip_types .*application/dicom+json;' "$site"
 # 17 MB of JavaScript on every first visit (~0.8 s of CPU here).
 ohif=$root/var/lib/radflare/www/ohif
 if [[ -d $ohif ]]; then
+  # shellcheck disable=SC2016  # $1 belongs to the inner sh
   find "$ohif" -type f -size +1k \( -name '*.js' -o -name '*.mjs' -o -name '*.css' -o -name '*.wasm' \
     -o -name '*.json' -o -name '*.svg' -o -name '*.html' \) -print0 |
     xargs -0 -P "$(nproc)" -I{} sh -c 'gzip -9 -c "$1" >"$1.gz"' sh {}
