@@ -28,6 +28,7 @@
 # The base keeps the ssh host keys openssh-server made here, so that the build
 # VM's sshd starts; 90-cleanup.sh removes them from the image, and each
 # instance makes its own (units/radflare-ssh-hostkeys.service, or cloud-init).
+# shellcheck disable=SC2016  # the hooks expand $1 in mmdebstrap's shell
 set -euo pipefail
 
 out=${1:?usage: base-build.sh OUTDIR [PACKAGE...]}

@@ -267,6 +267,8 @@ build {
     environment_vars = ["RADFLARE_STAGE=/tmp/radflare-stage"]
     inline = [
       "set -eu",
+      "# On EC2, cloud-init may still be setting the instance up (and holding apt).",
+      "if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null || true; fi",
       "echo \"image: unpacking the stage ($(du -h /tmp/radflare-stage.tar.gz | cut -f1))\"",
       "rm -rf \"$RADFLARE_STAGE\" && mkdir -m 0755 \"$RADFLARE_STAGE\"",
       "tar -xzf /tmp/radflare-stage.tar.gz -C \"$RADFLARE_STAGE\" --no-same-owner",

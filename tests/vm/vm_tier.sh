@@ -24,6 +24,7 @@
 # Prints "ok - STEP (N s)". Env: BOOT_TIMEOUT (s, default 900), RF_KEEP=1
 # keeps the temp folder, RADFLARE_IMAGE_DIR (default SOURCE_DIR/build/image),
 # RADFLARE_VM_IMAGE_AS_IS=1 boots the image there without (re)building it.
+# shellcheck disable=SC2016  # single-quoted commands run in the guest or a subshell
 set -euo pipefail
 
 if [[ ${RADFLARE_VM_TESTS:-0} != 1 ]]; then
@@ -197,7 +198,7 @@ ok "first boot ($accel): 'running' after $BOOT_RUNNING s, QIDO through nginx 200
 # `systemctl show` for all (list-unit-files timed out on D-Bus under TCG).
 names=$(cd "$SRC/units" && ls -- *.service) 
 names="$names postgresql.service orthanc.service nginx.service ssh.service"
-vm "systemctl show -p Id,UnitFileState,ActiveState,Type,RemainAfterExit,Result $(echo $names)" \
+vm "systemctl show -p Id,UnitFileState,ActiveState,Type,RemainAfterExit,Result ${names//$'\n'/ }" \
   >"$T/units.txt" || fail "systemctl show of the units"
 units=
 while read -r id enabled active type remain result; do
