@@ -47,6 +47,9 @@ say "apt caches and lists removed"
 rm -f /etc/ssh/ssh_host_*
 : >/etc/machine-id
 [[ -f /var/lib/dbus/machine-id && ! -L /var/lib/dbus/machine-id ]] && rm -f /var/lib/dbus/machine-id
+# On a live system (Packer, EC2) systemd-random-seed writes the seed again at
+# shutdown: stop it first so the image ships none.
+$running && systemctl stop systemd-random-seed.service
 rm -f /var/lib/systemd/random-seed /var/lib/systemd/credential.secret
 # The snakeoil pair made by ssl-cert at install: each instance makes its own
 # at first boot (radflare-firstboot).
