@@ -20,6 +20,8 @@ Commands:
                                      lay out the OHIF viewer under web.ohif_path
   supervise [--config F]             run the supervisor (radflare.service)
   reload                             apply /etc/radflare.toml now and wait for the outcome
+  rotate-password                    give the admin a new random password now (root)
+  admin-password                     print the current admin password (root)
   schema                             print docs/configuration.md (every key and default)
   version                            print the version
 
@@ -39,6 +41,8 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"layout-ohif", "usage: radflare layout-ohif [--config F] [--from DIST] [--to DIR]\n\nLays out the prebuilt OHIF viewer DIST (default /usr/share/radflare/ohif) for\nthe configured web.ohif_path into DIR (default /var/lib/radflare/www/ohif).\n"},
     {"supervise", "usage: radflare supervise [--config F] [--control SOCKET]\n\nThe daemon behind radflare.service (Type=notify): converges the live files to F,\nthen reloads on SIGHUP or `radflare reload`. A reload that fails is reverted.\n"},
     {"reload", "usage: radflare reload [--control SOCKET]\n\nAsks the running supervisor to apply /etc/radflare.toml and waits for the\noutcome (systemctl reload radflare runs this). Exit 0 when applied or nothing\nchanged, 1 when the file is invalid (nothing changed), 4 when the apply failed\nand was reverted.\n"},
+    {"rotate-password", "usage: radflare rotate-password [--control SOCKET]\n\nAsks the running supervisor for a new random admin password, applied to nginx\nwith a graceful reload (Orthanc is not restarted). If any step fails, the\nprevious password stays valid everywhere. Exit 0 when rotated, 4 when not.\n"},
+    {"admin-password", "usage: radflare admin-password [--secrets DIR]\n\nPrints the current admin password (readable by root only).\n"},
     {"schema", "usage: radflare schema\n\nPrints the reference of every configuration key as Markdown.\n"},
     {"version", "usage: radflare version\n"},
 };
@@ -72,6 +76,8 @@ int main(int argc, char** argv) {
     if (args.command == "layout-ohif") return cmd_layout_ohif(args);
     if (args.command == "supervise") return cmd_supervise(args);
     if (args.command == "reload") return cmd_reload(args);
+    if (args.command == "rotate-password") return cmd_rotate_password(args);
+    if (args.command == "admin-password") return cmd_admin_password(args);
     if (args.command == "version") {
       std::cout << "radflare " << RADFLARE_VERSION << "\n";
       return kExitOk;

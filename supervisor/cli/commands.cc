@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
 #include "config/load.h"
 #include "config/schema_doc.h"
+#include "daemon/control.h"
 #include "daemon/supervise.h"
 #include "ohif/layout.h"
 #include "plan/diff.h"
@@ -135,5 +139,23 @@ int cmd_supervise(const Args& args) {
 }
 
 int cmd_reload(const Args& args) { return request_reload(args.get("--control", SuperviseOptions{}.control_socket)); }
+
+int cmd_rotate_password(const Args& args) {
+  return send_control_request(args.get("--control", SuperviseOptions{}.control_socket), "rotate-password");
+}
+
+int cmd_admin_password(const Args& args) {
+  // The file is 0600 root: reading it is the permission check.
+  const std::string path = args.get("--secrets", paths::kSecretsDir) + std::string("/admin-password");
+  std::ifstream in(path);
+  std::string value;
+  if (!in || !std::getline(in, value) || value.empty()) {
+    std::cerr << "radflare admin-password: cannot read " << path << " ("
+              << (errno == EACCES ? "run it as root" : std::strerror(errno)) << ")\n";
+    return kExitFailure;
+  }
+  std::cout << value << "\n";
+  return kExitOk;
+}
 
 }  // namespace radflare

@@ -1,9 +1,7 @@
 #include "daemon/supervise.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <time.h>
@@ -11,19 +9,20 @@
 
 #include <csignal>
 #include <cstring>
-#include <filesystem>
-#include <iostream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "apply/applier.h"
+#include "daemon/control.h"
+#include "daemon/password_rotation.h"
 #include "daemon/reloader.h"
+#include "daemon/status_board.h"
 #include "plan/write.h"
 #include "probe/real_prober.h"
 #include "render/paths.h"
 #include "systemd/sdbus_client.h"
 #include "systemd/unit_model.h"
 #include "systemd/unit_watcher.h"
-#include <systemd/sd-bus.h>
 
 namespace radflare {
 
@@ -48,7 +47,9 @@ struct Daemon {
   const SuperviseOptions& options;
   Reloader& reloader;
   UnitModel& units;
+  StatusBoard& board;
   ReloadReport last;
+  std::function<void()> after_reload;  // re-arms the task timers, republishes
 
   ReloadReport reload() {
     // systemd 252+: RELOADING=1 needs MONOTONIC_USEC, else `systemctl reload` hangs.
@@ -56,23 +57,29 @@ struct Daemon {
                static_cast<unsigned long long>(monotonic_usec()), options.config_path.c_str());
     last = reloader.reload();
     if (!last.ok) units.note("radflare.service", "reload " + last.outcome + ": " + last.summary, time(nullptr));
-    write_state();
+    board.publish("reload", {{"config", options.config_path}, {"time", iso_now()},      {"ok", last.ok},
+                             {"outcome", last.outcome},       {"summary", last.summary}, {"diagnostics", last.diagnostics}});
+    publish_units();
+    if (after_reload) after_reload();
     sd_notifyf(0, "READY=1\nSTATUS=%s", last.summary.c_str());
     return last;
   }
 
-  void write_state() {
-    nlohmann::json state = {{"config", options.config_path}, {"time", iso_now()},      {"ok", last.ok},
-                            {"outcome", last.outcome},       {"summary", last.summary}, {"diagnostics", last.diagnostics}};
-    state["units"] = nlohmann::json::array();
+  void publish_units() {
+    nlohmann::json list = nlohmann::json::array();
     for (const auto& u : units.units())
-      state["units"].push_back({{"unit", u.unit}, {"active_state", u.active_state}, {"sub_state", u.sub_state},
-                                {"since", u.since}, {"restarts", u.restarts}});
-    state["incidents"] = nlohmann::json::array();
-    for (const auto& i : units.incidents())
-      state["incidents"].push_back({{"time", i.time}, {"unit", i.unit}, {"what", i.what}});
+      list.push_back({{"unit", u.unit}, {"active_state", u.active_state}, {"sub_state", u.sub_state},
+                      {"since", u.since}, {"restarts", u.restarts}});
+    nlohmann::json incidents = nlohmann::json::array();
+    for (const auto& i : units.incidents()) incidents.push_back({{"time", i.time}, {"unit", i.unit}, {"what", i.what}});
+    board.publish("units", std::move(list));
+    board.publish("incidents", std::move(incidents));
+  }
+
+  // state.json: the board as a file, for people (`jq`) and scripts.
+  void write_state() {
     try {
-      write_file_atomically(options.state_file, state.dump(2) + "\n", 0644);
+      write_file_atomically(options.state_file, board.snapshot().dump(2) + "\n", 0644);
     } catch (const std::exception& e) {
       spdlog::warn("cannot write {}: {}", options.state_file, e.what());
     }
@@ -91,53 +98,42 @@ int on_signal(sd_event_source* source, const signalfd_siginfo* info, void* userd
   return sd_event_exit(sd_event_source_get_event(source), 0);
 }
 
-// One request per connection: a line ("reload"), answered with "ok …" or
-// "error …" lines, then the connection closes.
 int on_control(sd_event_source*, int listen_fd, uint32_t, void* userdata) {
-  auto* daemon = static_cast<Daemon*>(userdata);
-  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd < 0) return 0;
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char buf[64] = {};
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  std::string request(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  while (!request.empty() && (request.back() == '\n' || request.back() == '\r')) request.pop_back();
-  std::string answer;
-  if (request == "reload") {
-    ReloadReport r = daemon->reload();
-    answer = std::string(r.ok ? "ok " : "error ") + r.summary + "\n";
-    for (const auto& d : r.diagnostics) answer += d + "\n";
-  } else {
-    answer = "error unknown request \"" + request + "\" (expected: reload)\n";
-  }
-  for (size_t done = 0; done < answer.size();) {
-    ssize_t w = ::write(fd, answer.data() + done, answer.size() - done);
-    if (w <= 0) break;
-    done += static_cast<size_t>(w);
-  }
-  ::close(fd);
+  static_cast<ControlServer*>(userdata)->serve_one(listen_fd);
   return 0;
 }
 
-int listen_control(const std::string& path) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  ::unlink(path.c_str());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (fd < 0 || path.size() >= sizeof addr.sun_path) return -1;
-  std::strcpy(addr.sun_path, path.c_str());
-  // Root only: a reload can restart the PACS.
-  const mode_t old = ::umask(0077);
-  int r = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::umask(old);
-  if (r != 0 || ::listen(fd, 8) != 0) {
-    ::close(fd);
-    return -1;
+// One wall-clock timer per DaemonTask, re-armed after each run and reload.
+struct TaskTimer {
+  DaemonTask* task = nullptr;
+  sd_event_source* source = nullptr;
+
+  void arm(sd_event* event) {
+    const time_t now = time(nullptr);
+    const time_t due = task->next_due(now);
+    if (!source && sd_event_add_time(event, &source, CLOCK_REALTIME, 0, 1000000, on_time, this) < 0) {
+      spdlog::error("{}: cannot add a timer; it will not run on schedule", task->name());
+      return;
+    }
+    if (due <= 0) {
+      sd_event_source_set_enabled(source, SD_EVENT_OFF);
+      return;
+    }
+    sd_event_source_set_time(source, static_cast<uint64_t>(std::max(due, now)) * 1000000u);
+    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
   }
-  return fd;
-}
+
+  static int on_time(sd_event_source* source, uint64_t, void* userdata) {
+    auto* self = static_cast<TaskTimer*>(userdata);
+    try {
+      self->task->run(time(nullptr));
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {}", self->task->name(), e.what());
+    }
+    self->arm(sd_event_source_get_event(source));
+    return 0;
+  }
+};
 
 }  // namespace
 
@@ -160,7 +156,23 @@ int supervise(const SuperviseOptions& options) {
   const std::vector<std::string> managed = {"postgresql@" + host.postgresql_version + "-main.service",
                                             "radflare-db-setup.service", "orthanc.service", "nginx.service"};
   UnitModel units(managed);
-  Daemon daemon{options, reloader, units, {}};
+  StatusBoard board;
+  Daemon daemon{options, reloader, units, board, {}, {}};
+  board.on_change([&daemon] { daemon.write_state(); });
+
+  // Scheduled work, each with a control command to run it now.
+  PasswordRotation rotation(reloader, board, under_root(options.root, paths::kAdminRotationRecord));
+  std::vector<DaemonTask*> tasks = {&rotation};
+  ControlServer control;
+  control.add("reload", [&daemon](const std::string&) {
+    ReloadReport r = daemon.reload();
+    return ControlAnswer{r.ok, r.summary, r.diagnostics, r.outcome == "invalid config"};
+  });
+  control.add("rotate-password", [&](const std::string&) {
+    ControlAnswer answer = rotation.rotate_now(time(nullptr));
+    if (daemon.after_reload) daemon.after_reload();
+    return answer;
+  });
 
   // A journal left behind: the last apply was interrupted. Converge to the
   // TOML on disk; if that fails, go back to the files as they were before it.
@@ -182,14 +194,23 @@ int supervise(const SuperviseOptions& options) {
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&mask, s);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sd_event_add_signal(event, nullptr, s, on_signal, &daemon);
-  int control = listen_control(options.control_socket);
-  if (control < 0) {
+  int control_fd = control.listen(options.control_socket);
+  if (control_fd < 0) {
     spdlog::critical("cannot listen on {}: {}", options.control_socket, std::strerror(errno));
     return 4;
   }
-  sd_event_add_io(event, nullptr, control, EPOLLIN, on_control, &daemon);
+  sd_event_add_io(event, nullptr, control_fd, EPOLLIN, on_control, &control);
+
+  std::vector<TaskTimer> timers(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) timers[i].task = tasks[i];
+  daemon.after_reload = [&] {
+    for (auto& t : timers) t.arm(event);
+    rotation.publish();
+  };
+  daemon.after_reload();
+
   // The live unit model, on its own bus connection inside the event loop.
-  UnitWatcher watcher(units, [&daemon] { daemon.write_state(); });
+  UnitWatcher watcher(units, [&daemon] { daemon.publish_units(); });
   sd_bus* watch_bus = nullptr;
   std::string watch_problem = sd_bus_open_system(&watch_bus) < 0
                                   ? "cannot open the system bus"
@@ -198,38 +219,12 @@ int supervise(const SuperviseOptions& options) {
   sd_event_set_watchdog(event, 1);  // pings WATCHDOG=1 when WatchdogSec= is set
   spdlog::info("supervising {}; control socket {}", options.config_path, options.control_socket);
   int r = sd_event_loop(event);
-  ::close(control);
+  ::close(control_fd);
   ::unlink(options.control_socket.c_str());
   sd_event_unref(event);
   return r < 0 ? 4 : 0;
 }
 
-int request_reload(const std::string& control_socket) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, control_socket.c_str(), sizeof addr.sun_path - 1);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::cerr << "radflare reload: the supervisor is not running (cannot connect to " << control_socket << ": "
-              << std::strerror(errno) << ")\n";
-    if (fd >= 0) ::close(fd);
-    return 4;
-  }
-  const char request[] = "reload\n";
-  if (::write(fd, request, sizeof request - 1) < 0) {
-    ::close(fd);
-    return 4;
-  }
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (answer.starts_with("ok ")) {
-    std::cout << answer.substr(3);
-    return 0;
-  }
-  std::cerr << (answer.starts_with("error ") ? answer.substr(6) : "no answer from the supervisor\n");
-  return answer.find("is not valid") != std::string::npos ? 1 : 4;
-}
+int request_reload(const std::string& control_socket) { return send_control_request(control_socket, "reload"); }
 
 }  // namespace radflare

@@ -31,6 +31,14 @@ inline constexpr const char* kOhifPristine = "/usr/share/radflare/ohif";
 inline constexpr const char* kOhifServed = "/var/lib/radflare/www/ohif";
 
 inline constexpr const char* kAcmeWebroot = "/var/lib/radflare/acme-webroot";
+// tls.mode = "acme": the pair nginx always serves (a self-signed placeholder
+// until the first certificate is issued), copied from certbot's lineage by
+// the supervisor (acme/renewal.cc); certbot's own state; the renewal record.
+inline constexpr const char* kTlsDir = "/var/lib/radflare/tls";
+inline constexpr const char* kTlsFullchain = "/var/lib/radflare/tls/fullchain.pem";
+inline constexpr const char* kTlsPrivkey = "/var/lib/radflare/tls/privkey.pem";
+inline constexpr const char* kAcmeRecord = "/var/lib/radflare/tls/renewal.json";
+inline constexpr const char* kLetsEncryptDir = "/var/lib/radflare/letsencrypt";
 
 // PostgreSQL: settings a reload applies, and settings that need a restart.
 // Both under the cluster's conf.d (include_dir in Debian's postgresql.conf);
@@ -42,5 +50,7 @@ inline constexpr const char* kPostgresRestartConf = "radflare-restart.conf";
 inline constexpr const char* kPostgresBootstrap = "/etc/radflare/postgresql-bootstrap.sql";
 
 inline constexpr const char* kSecretsDir = "/var/lib/radflare/secrets";
+// When the admin password was last rotated (the schedule survives reboots).
+inline constexpr const char* kAdminRotationRecord = "/var/lib/radflare/admin-password-rotation.json";
 
 }  // namespace radflare::paths
