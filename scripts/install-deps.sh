@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake pkg-config dbus
   libsystemd-dev libpq-dev libcpp-httplib-dev libspdlog-dev libtomlplusplus-dev
-  doctest-dev nlohmann-json3-dev libssl-dev
+  doctest-dev nlohmann-json3-dev libssl-dev zlib1g-dev
   # the stack the appliance runs (host integration tests run the real thing)
   orthanc orthanc-dicomweb orthanc-postgresql orthanc-python orthanc-gdcm
   postgresql nginx python3-requests

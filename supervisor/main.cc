@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
+#include "cli/webhook_command.h"
 #include "version.h"
 
 namespace {
@@ -22,6 +23,8 @@ Commands:
   reload                             apply /etc/radflare.toml now and wait for the outcome
   rotate-password                    give the admin a new random password now (root)
   admin-password                     print the current admin password (root)
+  webhook stats|list-dead|replay [KEY...] [--config F]
+                                     the study webhook queue: counts, dead letters, replay
   schema                             print docs/configuration.md (every key and default)
   version                            print the version
 
@@ -78,6 +81,7 @@ int main(int argc, char** argv) {
     if (args.command == "reload") return cmd_reload(args);
     if (args.command == "rotate-password") return cmd_rotate_password(args);
     if (args.command == "admin-password") return cmd_admin_password(args);
+    if (args.command == "webhook") return cmd_webhook(args);
     if (args.command == "version") {
       std::cout << "radflare " << RADFLARE_VERSION << "\n";
       return kExitOk;

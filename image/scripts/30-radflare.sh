@@ -10,7 +10,9 @@ export DEBIAN_FRONTEND=noninteractive
 [[ -f $deb ]] || { say "no package at $deb" >&2; exit 1; }
 want=$(dpkg-deb -f "$deb" Version)
 have=$(dpkg-query -W -f='${Version}' radflare 2>/dev/null || true)
-if [[ $have == "$want" ]] && cmp -s <(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/radflare) /usr/bin/radflare; then
+# Same version and every file of the package already in place (binary,
+# plugins, status page assets): nothing to do.
+if [[ $have == "$want" ]] && dpkg-deb --fsys-tarfile "$deb" | tar -d -C / >/dev/null 2>&1; then
   say "radflare $want already installed"
   exit 0
 fi

@@ -1,5 +1,7 @@
 #include "ohif/layout.h"
 
+#include "ohif/gzip.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc >= 2.28)
@@ -120,6 +122,22 @@ void link_or_copy(const fs::path& from, const fs::path& to) {
   if (ec) fs::copy_file(from, to);  // another filesystem (EXDEV) or no link permission
 }
 
+// X.gz beside each compressible X of 1 KiB or more (nginx's gzip_static
+// serves it): the shipped one when X is the shipped file unchanged (a hard
+// link, so nothing is compressed again), else X compressed now.
+void add_gzip_sibling(const fs::path& from, const fs::path& to) {
+  if (!worth_gzipping(to.extension().string()) || fs::file_size(to) < 1024) return;
+  fs::path shipped = from;
+  shipped += ".gz";
+  fs::path out = to;
+  out += ".gz";
+  if (fs::equivalent(from, to) && fs::is_regular_file(shipped)) {
+    link_or_copy(shipped, out);
+    return;
+  }
+  write_file(out, gzip_bytes(read_file(to)), fs::status(to).permissions());
+}
+
 }  // namespace
 
 void layout_ohif(const fs::path& pristine_dist, const fs::path& out_dir, const std::string& base_path) {
@@ -144,6 +162,9 @@ void layout_ohif(const fs::path& pristine_dist, const fs::path& out_dir, const s
     const fs::path rel = it->path().lexically_relative(dist);
     const fs::path to = fresh / rel;
     const std::string ext = rel.extension().string();
+    // A shipped X.gz is only used beside an unchanged X (add_gzip_sibling):
+    // a stale one would serve the old file to every gzip-capable browser.
+    if (ext == ".gz" && it->is_regular_file() && worth_gzipping(rel.stem().extension().string())) continue;
     if (it->is_symlink()) {
       fs::copy_symlink(it->path(), to);
     } else if (it->is_directory()) {
@@ -170,6 +191,7 @@ void layout_ohif(const fs::path& pristine_dist, const fs::path& out_dir, const s
     } else {
       link_or_copy(it->path(), to);
     }
+    if (it->is_regular_file() && !it->is_symlink() && fs::exists(to)) add_gzip_sibling(it->path(), to);
   }
   if (public_paths == 0)
     throw std::runtime_error("no JS bundle in " + dist.string() + " sets " + std::string(kWebpackPublicPath) +

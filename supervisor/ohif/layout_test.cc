@@ -1,5 +1,7 @@
 #include "ohif/layout.h"
 
+#include "ohif/gzip.h"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -90,6 +92,30 @@ TEST_CASE("layout_ohif: moves the dist's absolute URLs under the base path") {
   }
   CHECK_FALSE(fs::equivalent(out / "index.html", dist / "index.html"));
   CHECK(get(dist / "index.html").find("window.PUBLIC_URL=\"/\"") != std::string::npos);  // pristine untouched
+}
+
+TEST_CASE("layout_ohif: a .gz beside each large text asset, never a stale one") {
+  Scratch s;
+  fs::path dist = fake_dist(s.path);
+  const std::string big_js = "a();__webpack_require__.p = \"/\";" + std::string(4000, 'b');
+  put(dist / "app.bundle.abc.js", big_js);
+  put(dist / "12.bundle.def.js", std::string(3000, 'c'));
+  // Shipped .gz files: one of an unchanged file (used as is), one of a file
+  // the layout rewrites (stale: must not be served), one of app-config.js.
+  put(dist / "12.bundle.def.js.gz", gzip_bytes(std::string(3000, 'c')));
+  put(dist / "app.bundle.abc.js.gz", gzip_bytes(big_js));
+  put(dist / "app-config.js.gz", "stale");
+  put(dist / "assets/big.png", std::string(5000, 'p'));
+  fs::path out = s.path / "www/ohif";
+  layout_ohif(dist, out, "/ohif/");
+
+  CHECK(fs::equivalent(out / "12.bundle.def.js.gz", dist / "12.bundle.def.js.gz"));
+  REQUIRE(fs::exists(out / "app.bundle.abc.js.gz"));
+  CHECK_FALSE(fs::equivalent(out / "app.bundle.abc.js.gz", dist / "app.bundle.abc.js.gz"));
+  CHECK(get(out / "app.bundle.abc.js.gz") == gzip_bytes(get(out / "app.bundle.abc.js")));
+  CHECK_FALSE(fs::exists(out / "app-config.js.gz"));
+  CHECK_FALSE(fs::exists(out / "assets/big.png.gz"));  // images are compressed already
+  CHECK_FALSE(fs::exists(out / "manifest.json.gz"));   // under 1 KiB: not worth it
 }
 
 TEST_CASE("layout_ohif: idempotent, swapped in whole, no leftovers") {

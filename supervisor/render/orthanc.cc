@@ -111,6 +111,9 @@ ordered_json orthanc_json(const Config& config) {
   // The TOML is the single source of truth: modalities added through the REST
   // API would otherwise be stored in the database and outlive a reload.
   j["DicomModalitiesInDatabase"] = false;
+  // The largest PDU Orthanc accepts (default 16 KiB): fewer, larger PDUs per
+  // C-STORE from modalities that propose more (bench/tuning/recommended.sh).
+  j["MaximumPduLength"] = 131072;
   j["StableAge"] = o.stable_age;
 
   if (explorer2_active(config))

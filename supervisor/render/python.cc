@@ -18,9 +18,10 @@
 namespace radflare {
 namespace {
 
-// Shipped with the supervisor package (the forwarder itself comes with the
-// webhook issue); runs when webhooks are on and no script of one's own is set.
-constexpr const char* kWebhookForwarderScript = "/usr/share/radflare/plugins/webhook_forwarder.py";
+// Where Python plugins write their logs (the seed: "prefer
+// /var/lib/orthanc/plugin-logs", never /etc). Fixed: python.env may not set
+// ORTHANC_PLUGIN_* variables (config/rules.cc).
+constexpr const char* kPluginLogDir = "/var/lib/orthanc/plugin-logs";
 
 bool valid_env_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -58,7 +59,8 @@ std::string shortest_number(double value) {
   return std::string(buffer, end);
 }
 
-std::vector<std::pair<std::string, std::string>> webhook_variables(const WebhookConfig& w) {
+std::vector<std::pair<std::string, std::string>> webhook_variables(const Config& config) {
+  const WebhookConfig& w = config.webhook;
   return {
       {"ORTHANC_PLUGIN_RADFLARE_API_URL", w.url},
       {"ORTHANC_PLUGIN_API_KEY", w.api_key.reveal()},
@@ -68,6 +70,9 @@ std::vector<std::pair<std::string, std::string>> webhook_variables(const Webhook
       {"ORTHANC_PLUGIN_INITIAL_RETRY_DELAY", std::to_string(w.initial_retry_delay)},
       {"ORTHANC_PLUGIN_MAX_RETRY_DELAY", std::to_string(w.max_retry_delay)},
       {"ORTHANC_PLUGIN_RETRY_BACKOFF_FACTOR", shortest_number(w.backoff_factor)},
+      // Read by the shipped forwarder; an operator's plugin may ignore them.
+      {"ORTHANC_PLUGIN_STABLE_SERIES", w.stable_series ? "true" : "false"},
+      {"ORTHANC_PLUGIN_APPLIANCE_NAME", config.site.name},
   };
 }
 
@@ -84,7 +89,9 @@ std::string orthanc_env(const Config& config) {
     text += systemd_env_assignment(name, value) + "\n";
   };
   if (config.webhook.enabled())
-    for (const auto& [name, value] : webhook_variables(config.webhook)) add(name, value);
+    for (const auto& [name, value] : webhook_variables(config)) add(name, value);
+  // For the forwarder and the operator's plugin alike (the webhook may be off).
+  add("ORTHANC_PLUGIN_LOG_DIR", kPluginLogDir);
   for (const auto& [name, value] : config.python.env) add(name, value);
   return text;
 }

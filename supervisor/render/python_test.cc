@@ -102,7 +102,34 @@ TEST_CASE("python: nothing to run -> no python.json, but orthanc.env still exist
   const auto files = render_python(example_config());  // python on, no webhook, no script
   CHECK_FALSE(has_file(files, paths::kOrthancPython));
   const PlannedFile& env = file_at(files, paths::kOrthancEnv);
-  CHECK(parse_env_file(env.bytes).empty());
+  CHECK(parse_env_file(env.bytes) ==
+        std::map<std::string, std::string>{{"ORTHANC_PLUGIN_LOG_DIR", "/var/lib/orthanc/plugin-logs"}});
+}
+
+TEST_CASE("python: plugin logs go under /var/lib/orthanc/plugin-logs, for an own script too") {
+  Config c = example_config();
+  c.python.script = "/etc/radflare/plugins/orthanc_plugin.py";
+  c.python.env = {{"MY_SETTING", "x"}};
+  const auto vars = parse_env_file(file_at(render_python(c), paths::kOrthancEnv).bytes);
+  CHECK(vars.size() == 2);
+  CHECK(vars.at("ORTHANC_PLUGIN_LOG_DIR") == "/var/lib/orthanc/plugin-logs");
+  c.python.env = {{"ORTHANC_PLUGIN_LOG_DIR", "/srv/logs"}};  // the loader refuses this; so does the renderer
+  CHECK_THROWS_AS(render_python(c), std::invalid_argument);
+}
+
+TEST_CASE("python: the forwarder learns the appliance name and whether series count") {
+  Config c = webhook_config();
+  c.site.name = "Radflare \"east\"";
+  auto vars = parse_env_file(file_at(render_python(c), paths::kOrthancEnv).bytes);
+  CHECK(vars.at("ORTHANC_PLUGIN_APPLIANCE_NAME") == "Radflare \"east\"");
+  CHECK(vars.at("ORTHANC_PLUGIN_STABLE_SERIES") == "false");
+  c.webhook.stable_series = true;
+  vars = parse_env_file(file_at(render_python(c), paths::kOrthancEnv).bytes);
+  CHECK(vars.at("ORTHANC_PLUGIN_STABLE_SERIES") == "true");
+  c.webhook.url.clear();  // webhook off: none of its variables
+  vars = parse_env_file(file_at(render_python(c), paths::kOrthancEnv).bytes);
+  CHECK_FALSE(vars.contains("ORTHANC_PLUGIN_APPLIANCE_NAME"));
+  CHECK_FALSE(vars.contains("ORTHANC_PLUGIN_STABLE_SERIES"));
 }
 
 TEST_CASE("python: plugin off -> no files") {
@@ -121,7 +148,7 @@ TEST_CASE("python: orthanc.env carries the seed's variables") {
   CHECK(file.group == "root");
   CHECK(file.secret);
   const auto vars = parse_env_file(file.bytes);
-  CHECK(vars.size() == 10);
+  CHECK(vars.size() == 13);
   CHECK(vars.at("ORTHANC_PLUGIN_RADFLARE_API_URL") ==
         "https://app.example.com/api/v1/webhooks/orthanc");
   CHECK(vars.at("ORTHANC_PLUGIN_API_KEY") == "test-api-key");
@@ -133,6 +160,9 @@ TEST_CASE("python: orthanc.env carries the seed's variables") {
   CHECK(vars.at("ORTHANC_PLUGIN_RETRY_BACKOFF_FACTOR") == "2");
   CHECK(vars.at("EXTRA_SETTING") == "on");
   CHECK(vars.at("LOG_DIR") == "/var/lib/orthanc/plugin-logs");
+  CHECK(vars.at("ORTHANC_PLUGIN_STABLE_SERIES") == "false");
+  CHECK(vars.at("ORTHANC_PLUGIN_APPLIANCE_NAME") == c.site.name);
+  CHECK(vars.at("ORTHANC_PLUGIN_LOG_DIR") == "/var/lib/orthanc/plugin-logs");
 
   c.webhook.queue = QueueType::Memory;
   c.webhook.backoff_factor = 1.5;
