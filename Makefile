@@ -6,7 +6,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 JOBS ?= $(shell nproc)
 RADFLARE = $(BUILD)/radflare
 
-.PHONY: all build deps test unit-test deb docs demo image image-local bench clean
+.PHONY: all build deps test unit-test deb docs demo demo-host image image-local bench clean
 
 all: build
 
@@ -34,9 +34,13 @@ deb: build
 docs: build
 	$(RADFLARE) schema > docs/configuration.md
 
-# The appliance's stack on this machine's loopback (until the image issue
-# lands, this is the host stack: real PostgreSQL, Orthanc, nginx, OHIF).
+# The appliance booted (provisioned rootfs, systemd-nspawn), a sample study
+# stored, its URLs printed. demo-host: the same stack on this machine's
+# loopback without systemd (rendered configs, real PostgreSQL/Orthanc/nginx).
 demo: deps build
+	tests/appliance/demo.sh $(RADFLARE) $(CURDIR)
+
+demo-host: deps build
 	tests/integration/demo.sh $(RADFLARE) $(CURDIR)
 
 # The appliance image (image/): one Packer template, two sources.

@@ -25,11 +25,14 @@ if grep -qs '^ID=ubuntu' /etc/os-release && command -v add-apt-repository >/dev/
   add-apt-repository -y universe >/dev/null
 fi
 
+# On a fresh Ubuntu cloud instance unattended-upgrades may hold the dpkg
+# lock for minutes after boot: wait for it instead of failing.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
 say "apt-get update"
-apt-get update -qq
+apt-get "${APT_WAIT[@]}" update -qq
 say "installing ${missing[*]}"
 # confold: keep configuration files that are already on disk.
-apt-get install -y -qq --no-install-recommends \
+apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
   -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/tmp/radflare-apt.log 2>&1 \
   || { tail -n 40 /tmp/radflare-apt.log; exit 1; }
 rm -f /tmp/radflare-apt.log

@@ -58,6 +58,12 @@ for u in $clusters orthanc.service nginx.service; do
 done
 ok "units active: radflare-firstboot, postgresql ($clusters), radflare-db-setup, orthanc, nginx; each listener started after the first render"
 
+# How exposed radflare.service is, by systemd's own measure (reported, not
+# asserted: the supervisor must write /etc and restart units as root).
+mkdir -p "$ARTIFACTS"
+in_ct a systemd-analyze security --no-pager radflare.service >"$ARTIFACTS/systemd-analyze-security.txt" 2>&1 || true
+ok "systemd-analyze security radflare.service: $(grep -o 'Overall exposure level.*' "$ARTIFACTS/systemd-analyze-security.txt" || echo 'not available')"
+
 # Secrets: made at first boot, 0600 root; rendered files with narrow modes.
 expect_stat() {  # PATH "MODE USER:GROUP"
   local got; got=$(in_ct a stat -c '%a %U:%G' "$1") || fail "copy A: $1 is missing"
