@@ -48,6 +48,10 @@ if [[ -f $UNIT_DIR/certbot.timer || -f /lib/systemd/system/certbot.timer ]]; the
   systemctl mask --quiet certbot.timer
   say "masked certbot.timer"
 fi
+if [[ -f /etc/cron.d/certbot ]]; then  # inert under systemd, but say so plainly
+  rm -f /etc/cron.d/certbot
+  say "removed certbot's cron job"
+fi
 
 # 5. nginx's default site (it would listen on :80 beside radflare's site).
 if [[ -e /etc/nginx/sites-enabled/default || -L /etc/nginx/sites-enabled/default ]]; then

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "acme/renewal.h"
 #include "config/load.h"
 #include "config/schema_doc.h"
 #include "daemon/control.h"
@@ -76,6 +77,13 @@ int cmd_render(const Args& args) {
   if (!config) return kExitInvalidConfig;
   Plan plan = render_plan(*config);
   write_plan(plan, {root, true});
+  if (config->tls.mode == TlsMode::Acme) {
+    // nginx serves the supervisor's pair: a placeholder until issuance (first boot).
+    if (auto problem = acme::ensure_placeholder(root, config->tls.domains); !problem.empty()) {
+      std::cerr << "radflare render: " << problem << "\n";
+      return kExitFailure;
+    }
+  }
   for (const auto& f : plan.files)
     std::cout << std::oct << f.mode << std::dec << " " << f.owner << ":" << f.group << " " << strip_slash(root)
               << f.path << "\n";
@@ -142,6 +150,11 @@ int cmd_reload(const Args& args) { return request_reload(args.get("--control", S
 
 int cmd_rotate_password(const Args& args) {
   return send_control_request(args.get("--control", SuperviseOptions{}.control_socket), "rotate-password");
+}
+
+int cmd_renew(const Args& args) {
+  return send_control_request(args.get("--control", SuperviseOptions{}.control_socket),
+                              args.has("--force") ? "renew --force" : "renew");
 }
 
 int cmd_admin_password(const Args& args) {

@@ -20,6 +20,7 @@ int cmd_layout_ohif(const Args& args);
 int cmd_supervise(const Args& args);
 int cmd_reload(const Args& args);
 int cmd_rotate_password(const Args& args);
+int cmd_renew(const Args& args);
 int cmd_admin_password(const Args& args);
 
 }  // namespace radflare

@@ -113,6 +113,7 @@ struct TlsConfig {
   std::vector<std::string> domains;
   std::string email;
   std::string acme_directory;
+  std::string acme_ca_bundle;  // trust for a private ACME CA; empty = system CAs
   std::string cert_file;  // manual mode
   std::string key_file;   // manual mode
   bool hsts = false;

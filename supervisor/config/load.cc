@@ -100,6 +100,7 @@ class Builder {
     if (t.domains.empty()) t.domains = c.site.hostnames;
     t.email = v_.str("tls.email");
     t.acme_directory = v_.str("tls.acme_directory");
+    t.acme_ca_bundle = v_.str("tls.acme_ca_bundle");
     t.cert_file = v_.str("tls.cert_file");
     t.key_file = v_.str("tls.key_file");
     t.hsts = v_.boolean("tls.hsts");

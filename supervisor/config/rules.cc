@@ -105,6 +105,8 @@ void tls_is_complete(const Config& c, RuleContext& r) {
     if (t.domains.empty())
       r.error("tls.mode", "mode = \"acme\" needs at least one name in tls.domains (or site.hostnames)");
     if (t.email.empty()) r.error("tls.email", "is required when tls.mode = \"acme\" (the ACME account contact)");
+    if (!t.acme_ca_bundle.empty())
+      r.require_file("tls.acme_ca_bundle", t.acme_ca_bundle, "the ACME client trusts the directory's certificate with it");
   } else if (t.mode == TlsMode::Manual) {
     r.require_file("tls.cert_file", t.cert_file, "mode = \"manual\" serves this certificate chain");
     r.require_file("tls.key_file", t.key_file, "mode = \"manual\" serves with this private key");

@@ -134,10 +134,12 @@ SiteValues site_values(const Config& config) {
   v.hsts = v.tls && tls.hsts;
   if (v.acme) {
     if (tls.domains.empty()) throw UnsafeValue("tls.domains is empty, but tls.mode = \"acme\" needs a name");
-    // certbot names the lineage after the first domain.
-    std::string live = std::string("/etc/letsencrypt/live/") + checked(ValueKind::HostName, "tls.domains[0]", tls.domains[0]);
-    v.cert_file = quoted(ValueKind::FilePath, "tls.domains[0]", live + "/fullchain.pem");
-    v.key_file = quoted(ValueKind::FilePath, "tls.domains[0]", live + "/privkey.pem");
+    checked(ValueKind::HostName, "tls.domains[0]", tls.domains[0]);
+    // Always the supervisor's pair (a placeholder until the first issuance,
+    // acme/renewal.h): the site file is the same before and after, and nginx
+    // never points at a file that does not exist yet.
+    v.cert_file = quoted(ValueKind::FilePath, "tls", paths::kTlsFullchain);
+    v.key_file = quoted(ValueKind::FilePath, "tls", paths::kTlsPrivkey);
   } else if (v.tls) {
     v.cert_file = quoted(ValueKind::FilePath, "tls.cert_file", tls.cert_file);
     v.key_file = quoted(ValueKind::FilePath, "tls.key_file", tls.key_file);

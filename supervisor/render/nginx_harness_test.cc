@@ -96,7 +96,7 @@ void write_fake_ohif(const fs::path& dir) {
 std::string relocate(const std::string& text, const fs::path& dir) {
   static const std::array<std::string, 7> kMoved = {
       paths::kNginxSite, paths::kNginxUsers,  paths::kNginxUpstreamAuth, paths::kOhifServed,
-      paths::kOhifAppConfig, paths::kAcmeWebroot, "/etc/letsencrypt/live/"};
+      paths::kOhifAppConfig, paths::kAcmeWebroot, paths::kTlsDir};
   std::string out;
   for (size_t i = 0; i < text.size();) {
     bool moved = false;

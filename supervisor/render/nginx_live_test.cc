@@ -150,10 +150,10 @@ TEST_CASE("nginx -t accepts every rendered variant") {
   for (const auto& [name, config] : variants) {
     CAPTURE(name);
     nginx_testing::TempDir dir;
-    if (config.tls.mode == TlsMode::Acme) {  // stands in for certbot's lineage
-      fs::create_directories(dir.path / "etc/letsencrypt/live/pacs.example.com");
-      nginx_testing::write_self_signed_cert(dir.path / "etc/letsencrypt/live/pacs.example.com/fullchain.pem",
-                                      dir.path / "etc/letsencrypt/live/pacs.example.com/privkey.pem");
+    if (config.tls.mode == TlsMode::Acme) {  // stands in for the supervisor's placeholder pair
+      fs::create_directories(dir.path / "var/lib/radflare/tls");
+      nginx_testing::write_self_signed_cert(dir.path / "var/lib/radflare/tls/fullchain.pem",
+                                      dir.path / "var/lib/radflare/tls/privkey.pem");
     }
     nginx_testing::write_nginx_tree(render_nginx(config), render_ohif(config), dir.path);
     auto [ok, output] = nginx_testing::nginx_test_config(dir.path);

@@ -148,8 +148,9 @@ TEST_CASE("nginx: TLS") {
   c.tls.hsts = true;
   c.web.https_port = 8443;
   s = site(c);
-  CHECK(has(s, "ssl_certificate \"/etc/letsencrypt/live/pacs.example.com/fullchain.pem\";"));
-  CHECK(has(s, "ssl_certificate_key \"/etc/letsencrypt/live/pacs.example.com/privkey.pem\";"));
+  // The supervisor's pair, the same before and after the first issuance.
+  CHECK(has(s, "ssl_certificate \"/var/lib/radflare/tls/fullchain.pem\";"));
+  CHECK(has(s, "ssl_certificate_key \"/var/lib/radflare/tls/privkey.pem\";"));
   CHECK(has(s, "location /.well-known/acme-challenge/ {"));
   CHECK(has(s, std::string("root ") + paths::kAcmeWebroot + ";"));
   CHECK(has(s, "return 301 https://$host:8443$request_uri;"));
