@@ -14,10 +14,14 @@ packages=(
   postgresql nginx python3-requests
   # test clients and data
   dcmtk python3-pydicom python3-numpy curl jq ca-certificates chromium
+  # the status page tier: its JSON Schema and Prometheus text checks
+  python3-jsonschema python3-prometheus-client
   # benchmarks (make bench)
   wrk
   # the appliance's rootfs (mmdebstrap) booted with systemd (systemd-nspawn)
   mmdebstrap systemd-container iproute2 util-linux
+  # HTTPS without the internet: Let's Encrypt's test CA, and the ACME client the image runs
+  pebble certbot
   # the image: Packer (Debian's 1.6.6, qemu + amazon builders built in), qemu
   # under TCG for the local twin and the VM tier, debugfs for the build key
   packer qemu-system-x86 qemu-utils e2fsprogs openssh-client

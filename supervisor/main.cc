@@ -22,6 +22,7 @@ Commands:
   supervise [--config F]             run the supervisor (radflare.service)
   reload                             apply /etc/radflare.toml now and wait for the outcome
   rotate-password                    give the admin a new random password now (root)
+  renew [--force]                    renew the HTTPS certificate now if due (tls.mode = "acme"; root)
   admin-password                     print the current admin password (root)
   webhook stats|list-dead|replay [KEY...] [--config F]
                                      the study webhook queue: counts, dead letters, replay
@@ -45,6 +46,7 @@ const std::map<std::string, std::string> kCommandHelp = {
     {"supervise", "usage: radflare supervise [--config F] [--control SOCKET]\n\nThe daemon behind radflare.service (Type=notify): converges the live files to F,\nthen reloads on SIGHUP or `radflare reload`. A reload that fails is reverted.\n"},
     {"reload", "usage: radflare reload [--control SOCKET]\n\nAsks the running supervisor to apply /etc/radflare.toml and waits for the\noutcome (systemctl reload radflare runs this). Exit 0 when applied or nothing\nchanged, 1 when the file is invalid (nothing changed), 4 when the apply failed\nand was reverted.\n"},
     {"rotate-password", "usage: radflare rotate-password [--control SOCKET]\n\nAsks the running supervisor for a new random admin password, applied to nginx\nwith a graceful reload (Orthanc is not restarted). If any step fails, the\nprevious password stays valid everywhere. Exit 0 when rotated, 4 when not.\n"},
+    {"renew", "usage: radflare renew [--force] [--control SOCKET]\n\nAsks the running supervisor to renew the ACME certificate now if it is due\n(ignoring the retry backoff), or even if not due with --force. The current\ncertificate stays in use until a new one is installed; nginx is reloaded\ngracefully. Exit 0 when renewed or not due, 4 when the renewal failed.\n"},
     {"admin-password", "usage: radflare admin-password [--secrets DIR]\n\nPrints the current admin password (readable by root only).\n"},
     {"schema", "usage: radflare schema\n\nPrints the reference of every configuration key as Markdown.\n"},
     {"version", "usage: radflare version\n"},
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
     if (args.command == "supervise") return cmd_supervise(args);
     if (args.command == "reload") return cmd_reload(args);
     if (args.command == "rotate-password") return cmd_rotate_password(args);
+    if (args.command == "renew") return cmd_renew(args);
     if (args.command == "admin-password") return cmd_admin_password(args);
     if (args.command == "webhook") return cmd_webhook(args);
     if (args.command == "version") {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "acme/renewal.h"
 #include "apply/applier.h"
 #include "daemon/control.h"
 #include "daemon/password_rotation.h"
@@ -20,6 +21,7 @@
 #include "plan/write.h"
 #include "probe/real_prober.h"
 #include "render/paths.h"
+#include "status/server.h"
 #include "systemd/sdbus_client.h"
 #include "systemd/unit_model.h"
 #include "systemd/unit_watcher.h"
@@ -162,7 +164,9 @@ int supervise(const SuperviseOptions& options) {
 
   // Scheduled work, each with a control command to run it now.
   PasswordRotation rotation(reloader, board, under_root(options.root, paths::kAdminRotationRecord));
-  std::vector<DaemonTask*> tasks = {&rotation};
+  // tls.mode = "acme": issuance and renewal (installs the placeholder pair now, before the first apply).
+  acme::AcmeRenewal certificates(reloader.current(), board, *systemd, commands, options.root);
+  std::vector<DaemonTask*> tasks = {&rotation, &certificates};
   ControlServer control;
   control.add("reload", [&daemon](const std::string&) {
     ReloadReport r = daemon.reload();
@@ -171,6 +175,12 @@ int supervise(const SuperviseOptions& options) {
   control.add("rotate-password", [&](const std::string&) {
     ControlAnswer answer = rotation.rotate_now(time(nullptr));
     if (daemon.after_reload) daemon.after_reload();
+    return answer;
+  });
+  control.add("renew", [&](const std::string& argument) {
+    if (!argument.empty() && argument != "--force") return ControlAnswer{false, "usage: renew [--force]", {}, false};
+    ControlAnswer answer = certificates.renew_now(time(nullptr), argument == "--force");
+    if (daemon.after_reload) daemon.after_reload();  // re-arms the timers (next attempt moved)
     return answer;
   });
 
@@ -209,6 +219,15 @@ int supervise(const SuperviseOptions& options) {
   };
   daemon.after_reload();
 
+  // The status page (status/server.h), on its own threads: every reload and
+  // rotation hands it a copy of the running config.
+  StatusServer status_page(board);
+  status_page.configure(reloader.current() ? &*reloader.current() : nullptr);
+  daemon.after_reload = [&, rearm = daemon.after_reload] {
+    rearm();
+    status_page.configure(reloader.current() ? &*reloader.current() : nullptr);
+  };
+
   // The live unit model, on its own bus connection inside the event loop.
   UnitWatcher watcher(units, [&daemon] { daemon.publish_units(); });
   sd_bus* watch_bus = nullptr;
@@ -219,6 +238,7 @@ int supervise(const SuperviseOptions& options) {
   sd_event_set_watchdog(event, 1);  // pings WATCHDOG=1 when WatchdogSec= is set
   spdlog::info("supervising {}; control socket {}", options.config_path, options.control_socket);
   int r = sd_event_loop(event);
+  status_page.stop();
   ::close(control_fd);
   ::unlink(options.control_socket.c_str());
   sd_event_unref(event);
