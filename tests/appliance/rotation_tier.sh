@@ -81,6 +81,9 @@ ok "rotate-password: old password 401 at ${#ENTRY_POINTS[@]} entry points, new o
 # ------------------------------------- 10 rotations under continuous uploads
 orthanc_pid=$(pid_of orthanc.service) nginx_pid=$(pid_of nginx.service)
 STOP=$T/stop-load
+LOADERS=()
+# The load clients end with the test, whatever way it ends.
+trap 'touch "$STOP"; for p in "${LOADERS[@]}"; do kill "$p" 2>/dev/null || true; done; cleanup' EXIT
 for i in 1 2 3 4; do
   "$PY" "$SRC/tests/load/stow_client.py" "http://$CT_IP/dicom-web/studies" customer-app \
     "$ROOT/etc/radflare/secrets/customer-app" "$STOP" "$T/load-$i" >"$T/load-$i.out" 2>"$T/log/load-$i.err" </dev/null &

@@ -138,7 +138,7 @@ wait_stat() {  # JQ-CONDITION TRIES WHAT
 }
 
 # ------------------------------------------------------------- render
-write_toml 10 >"$T/radflare.toml"
+write_toml 30 >"$T/radflare.toml"  # ~3.5 min of retries at 8 s: outlives the 3-min outage below
 rf_render "$T/radflare.toml" "$T/root"
 grep -q '"PythonScript": "/usr/share/radflare/plugins/webhook_forwarder.py"' "$T/root/etc/radflare/orthanc/python.json" \
   || rf_fail "python.json does not run the shipped forwarder" "$T/root/etc/radflare/orthanc/python.json"
@@ -255,6 +255,7 @@ ok "receiver 503 for study 4: attempts $(records "len(by_pid('RFWH0004'))"), gap
 # ------------------------------------------------------------- 3. receiver down + Orthanc restart
 failed_before=$(stat_of failed_attempts)
 receiver_stop
+down_since=$SECONDS
 store 5 6
 wait_stat ".depth == 2 and .failed_attempts >= $((failed_before + 4))" 60 \
   "studies 5 and 6 were not queued and retried while the receiver was down"
@@ -265,7 +266,9 @@ $PY /usr/share/radflare/plugins/webhook_forwarder.py stats --queue "$QUEUE" >"$T
 start_orthanc
 failed_restart=$(stat_of failed_attempts)
 wait_stat ".failed_attempts > $failed_restart" 40 "no retry after the restart"
-sleep 3   # down a little longer
+# Several minutes down in all, as a real outage of the customer's app.
+while ((SECONDS - down_since < ${WEBHOOK_OUTAGE_SECONDS:-180})); do sleep 1; done
+down_for=$((SECONDS - down_since))
 receiver_start
 wait_records "len({r['headers']['idempotency-key'] for r in ok}) >= 6" 40 "studies 5 and 6 not delivered after the receiver returned"
 $PY - "$RECORDS" "${UID_OF[RFWH0001]}" "${UID_OF[RFWH0002]}" "${UID_OF[RFWH0003]}" "${UID_OF[RFWH0004]}" \
@@ -279,7 +282,7 @@ uids = {r["body"]["StudyInstanceUID"] for r in ok}
 assert uids == set(sys.argv[2:]), uids
 EOF
 wait_stat ".depth == 0 and .dead == 0 and .delivered == 6" 20 "stats.json after recovery"
-ok "receiver down, Orthanc restarted meanwhile: 2 queued events survived, all 6 keys delivered"
+ok "receiver down $down_for s, Orthanc restarted meanwhile: 2 queued events survived, all 6 keys delivered"
 
 # ------------------------------------------------------------- 4. dead letter + replay
 # max_retries = 1: one retry after 1 s, then a dead letter. Only orthanc.env changes.

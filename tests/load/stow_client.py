@@ -51,7 +51,8 @@ def main():
     study, series = generate_uid(), generate_uid()
     boundary = "radflare-load-" + study[-12:]
     acked, failed, sent = [], [], 0
-    while not os.path.exists(stop_file):
+    # Stops on the stop file, or when the test's folder is gone (it ended).
+    while not os.path.exists(stop_file) and os.path.isdir(os.path.dirname(stop_file) or "."):
         sent += 1
         uid, data = instance(study, series, sent)
         body = (f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + data +
