@@ -213,20 +213,16 @@ int supervise(const SuperviseOptions& options) {
 
   std::vector<TaskTimer> timers(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) timers[i].task = tasks[i];
+  // The status page (status/server.h), on its own threads.
+  StatusServer status_page(board);
+  // After every reload, rotation and renewal: due dates may have moved, and
+  // the status page gets a copy of the config that now runs.
   daemon.after_reload = [&] {
     for (auto& t : timers) t.arm(event);
     rotation.publish();
-  };
-  daemon.after_reload();
-
-  // The status page (status/server.h), on its own threads: every reload and
-  // rotation hands it a copy of the running config.
-  StatusServer status_page(board);
-  status_page.configure(reloader.current() ? &*reloader.current() : nullptr);
-  daemon.after_reload = [&, rearm = daemon.after_reload] {
-    rearm();
     status_page.configure(reloader.current() ? &*reloader.current() : nullptr);
   };
+  daemon.after_reload();
 
   // The live unit model, on its own bus connection inside the event loop.
   UnitWatcher watcher(units, [&daemon] { daemon.publish_units(); });
