@@ -106,7 +106,7 @@ in_ct "$C" journalctl --no-pager -u radflare.service -n 30 >"$T/log/radflare-inv
 grep -q "radflare.toml:$line:14: error: orthanc.dicom_port: expected a port number" "$T/log/radflare-invalid.log" \
   || fail "the journal lacks the file:line:col diagnostic" "$T/log/radflare-invalid.log"
 [[ $(live_sums) == "$sums" && $(marks) == "$before" ]] || fail "an invalid file changed a live file or a unit"
-state | jq -e '.ok == false and .outcome == "invalid config"' >/dev/null || fail "state.json does not show the invalid config"
+state | jq -e '.reload.ok == false and .reload.outcome == "invalid config"' >/dev/null || fail "state.json does not show the invalid config"
 cp "$T/good.toml" "$TOML"
 ok "invalid TOML: systemctl reload fails, journal says radflare.toml:$line:14 …, live files byte-identical, no unit touched"
 
@@ -128,7 +128,7 @@ in_ct "$C" pkill -f 'bind\(\("0.0.0.0", 11112\)\)' || true
 wait_healthy "$C" "http://$CT_IP/dicom-web/studies"
 port=$(curl -s -u "admin:$ADMIN_PW" "http://$CT_IP:8042/system" | jq -r .DicomPort)
 [[ $port == 4242 ]] || fail "Orthanc serves DICOM on $port after the revert, want 4242"
-state | jq -e '.outcome == "reverted" and (.summary | test("orthanc is not answering"))' >/dev/null \
+state | jq -e '.reload.outcome == "reverted" and (.reload.summary | test("orthanc is not answering"))' >/dev/null \
   || { state >"$T/log/state.json"; fail "state.json does not report the revert and its cause" "$T/log/state.json"; }
 cp "$T/good.toml" "$TOML"
 ((took <= 30)) || fail "the revert took $took s (want ≤ 30)"
