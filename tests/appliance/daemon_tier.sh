@@ -144,7 +144,8 @@ for u in orthanc.service nginx.service "$PG_UNIT"; do
     new=$(pid_of "$u")
     if [[ $new != 0 && $new != "$old" && $(in_ct "$C" systemctl is-active "$u") == active ]]; then back=$i; break; fi
   done
-  [[ -n $back ]] || fail "$u did not come back within 10 s after kill -9"
+  [[ -n $back ]] || { in_ct "$C" journalctl --no-pager -n 40 -u "$u" >"$T/log/kill-$u.log" 2>&1
+                      fail "$u did not come back within 10 s after kill -9" "$T/log/kill-$u.log"; }
   for _ in $(seq 20); do
     state | jq -e --arg u "$u" '[.incidents[] | select(.unit == $u)] | length > 0' >/dev/null && break
     sleep 0.25
