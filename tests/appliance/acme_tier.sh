@@ -242,6 +242,19 @@ SERIAL3=$(tls serial)
 [[ $(https /dicom-web/studies -o /dev/null -w '%{http_code}') == 200 ]] || fail "HTTPS does not verify against the new pebble root"
 ok "(c) pebble back: renewed (account registered again), serial $SERIAL3, chain verifies to the new root, status $(tls verdict) '$(tls reason)'"
 
+# The CA down for a moment, back before the next attempt: the backoff's own
+# retry (1 min later) renews, nobody runs anything.
+stop_pebble
+if in_ct "$C" radflare renew --force >"$T/log/renew-c4.log" 2>&1; then fail "renew succeeded with pebble stopped (again)"; fi
+[[ $(tls failures) == 1 ]] || fail "after pebble stopped again: $(state | jq -c '.tls | {failures, next_attempt}')"
+start_pebble
+pebble_root
+wait_tls ".failures == 0 and .serial != \"$SERIAL3\"" 120 "the automatic retry once pebble is back"
+SERIAL3=$(tls serial)
+[[ $(strip0 "$(served_serial)") == $(strip0 "$SERIAL3") ]] || fail "nginx does not serve the automatically renewed certificate"
+[[ $(https /dicom-web/studies -o /dev/null -w '%{http_code}') == 200 ]] || fail "HTTPS does not verify after the automatic renewal"
+ok "(c) pebble down then back: the retry 1 min later renewed by itself, serial $SERIAL3 served"
+
 # ---------------------------------------------- (d) unreachable directory
 BAD=https://$HOST_IP:1/dir
 cp "$TOML" "$T/good.toml"
