@@ -1,11 +1,14 @@
 #include "daemon/password_rotation.h"
 
+#include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "plan/write.h"
 #include "secrets/store.h"
@@ -79,9 +82,17 @@ ControlAnswer PasswordRotation::rotate(time_t now, const char* why) {
   spdlog::info("rotating the admin password ({})", why);
   Record r = read_record();
   r.last_attempt = now;
+  const std::string old_password = reloader_.current() ? reloader_.current()->admin.password.reveal() : "";
   ReloadReport report = reloader_.rotate_admin_password(generate_password());
   ControlAnswer answer;
   answer.ok = report.ok;
+  if (report.ok && refuses_old_ && reloader_.current()) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(kRotationSwitchSeconds);
+    while (!refuses_old_(*reloader_.current(), old_password) && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!refuses_old_(*reloader_.current(), old_password))
+      spdlog::warn("nginx still accepted the previous admin password {} s after its reload", kRotationSwitchSeconds);
+  }
   if (report.ok) {
     r.last_rotated = now;
     r.last_error.clear();
@@ -107,6 +118,18 @@ void PasswordRotation::publish() {
                       {"last_attempt", iso_or_null(r.last_attempt)},
                       {"last_error", r.last_error}};
   board_.publish("admin", std::move(j));
+}
+
+bool nginx_refuses_password(const Config& c, const std::string& old_password) {
+  const bool tls = c.tls.mode != TlsMode::Off;  // then port 80 only redirects
+  httplib::Client client(std::string(tls ? "https" : "http") + "://127.0.0.1:" +
+                         std::to_string(tls ? c.web.https_port : c.web.http_port));
+  if (tls) client.enable_server_certificate_verification(false);  // our own nginx, on loopback
+  client.set_connection_timeout(1);
+  client.set_read_timeout(2);
+  client.set_basic_auth(c.admin.user, old_password);
+  auto res = client.Get(c.web.ohif_path);
+  return res && res->status == 401;
 }
 
 }  // namespace radflare

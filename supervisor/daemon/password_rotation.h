@@ -11,6 +11,7 @@
 #pragma once
 
 #include <ctime>
+#include <functional>
 #include <string>
 
 #include "daemon/control.h"
@@ -31,6 +32,13 @@ class PasswordRotation final : public DaemonTask {
   ControlAnswer rotate_now(time_t now);  // `radflare rotate-password`
   void publish();                        // the "admin" section of the status board
 
+  // Whether nginx now refuses the admin's old password. systemd's reload job
+  // ends when nginx's master got the signal, a moment before its old workers
+  // stop taking connections: a rotation answers only once the old password is
+  // refused (or after kRotationSwitchSeconds). Unset in unit tests.
+  using RefusesOld = std::function<bool(const Config& running, const std::string& old_password)>;
+  void set_refuses_old(RefusesOld check) { refuses_old_ = std::move(check); }
+
  private:
   struct Record {
     time_t last_rotated = 0;
@@ -44,9 +52,15 @@ class PasswordRotation final : public DaemonTask {
   Reloader& reloader_;
   StatusBoard& board_;
   std::string record_path_;
+  RefusesOld refuses_old_;
 };
+
+// The real check: the admin's old credential on nginx's own port, on loopback.
+bool nginx_refuses_password(const Config& running, const std::string& old_password);
 
 // How long a failed scheduled rotation waits before the next try.
 inline constexpr time_t kRotationRetrySeconds = 3600;
+// How long a rotation waits for nginx's workers to use the new password.
+inline constexpr int kRotationSwitchSeconds = 10;
 
 }  // namespace radflare

@@ -101,3 +101,17 @@ TEST_CASE("rotation: a failed scheduled rotation is retried an hour later, not i
   rig.rotation.run(now);
   CHECK(rig.rotation.next_due(now) == now + kRotationRetrySeconds);
 }
+
+TEST_CASE("rotation: answers only once nginx refuses the old password") {
+  Rig rig;
+  const std::string old = rig.secret();
+  int asked = 0;
+  std::string checked;
+  rig.rotation.set_refuses_old([&](const Config&, const std::string& old_password) {
+    checked = old_password;
+    return ++asked >= 3;  // the old workers answer twice more, then the new ones
+  });
+  CHECK(rig.rotation.rotate_now(time(nullptr)).ok);
+  CHECK(asked >= 3);
+  CHECK(checked == old);
+}

@@ -164,6 +164,7 @@ int supervise(const SuperviseOptions& options) {
 
   // Scheduled work, each with a control command to run it now.
   PasswordRotation rotation(reloader, board, under_root(options.root, paths::kAdminRotationRecord));
+  rotation.set_refuses_old(nginx_refuses_password);
   // tls.mode = "acme": issuance and renewal (installs the placeholder pair now, before the first apply).
   acme::AcmeRenewal certificates(reloader.current(), board, *systemd, commands, options.root);
   std::vector<DaemonTask*> tasks = {&rotation, &certificates};
