@@ -56,9 +56,12 @@ image: deps deb
 	image/build-aws.sh --deb $(NEWEST_DEB) $(PACKER_VARS)
 
 # The appliance against the seed's configuration and direct Orthanc, side by
-# side on this machine (~10 min); the table lands in bench/results/. Not a test.
+# side on this machine (~12 min), then the booted appliance itself (boot,
+# reloads, status page: ~3 min once `make test` built its rootfs); the tables
+# land in bench/results/DATE.md. Not a test.
 bench: deps build
 	bash bench/bench.sh $(RADFLARE) $(CURDIR)
+	bash bench/appliance.sh $(RADFLARE) $(CURDIR)
 
 clean:
 	rm -rf $(BUILD)

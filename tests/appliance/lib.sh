@@ -28,6 +28,18 @@ for c in systemd-nspawn mmdebstrap storescu jq chromium node cpack nsenter ip; d
   command -v "$c" >/dev/null || fail "missing command $c (scripts/install-deps.sh)"
 done
 
+# Containers of an earlier run whose script died (a test timeout, ^C in the
+# wrong place) keep running, reparented to PID 1: their services load the
+# machine and their cgroups have made systemd fail to kill units in new
+# containers. Power them off before booting ours.
+for p in $(pgrep -P 1 -f '^systemd-nspawn .* -M radflare-' || true); do
+  echo "# powering off container $(tr '\0' ' ' </proc/"$p"/cmdline | grep -o -- '-M [^ ]*') left by an earlier run" >&2
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  pkill -KILL -P "$p" 2>/dev/null || true   # its PID 1: the whole container goes with it
+  kill -KILL "$p" 2>/dev/null || true
+done
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/radflare-nspawn.XXXXXX")
 chmod 0755 "$T"
 mkdir -p "$T/log"
