@@ -1,7 +1,6 @@
 #include "probe/real_prober.h"
 
 #include <httplib.h>
-#include <libpq-fe.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -11,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "probe/database_connection.h"
 
 extern char** environ;
 
@@ -29,26 +29,10 @@ ProbeResult probe_orthanc(const Config& config) {
 }
 
 ProbeResult probe_postgresql(const Config& config) {
-  // Keyword/value pairs: no quoting rules to get wrong with any password.
-  const auto& db = config.database;
-  const std::string port = std::to_string(db.port);
-  std::vector<const char*> keys = {"host", "port", "dbname", "user", "password", "sslmode", "connect_timeout"};
-  std::vector<const char*> values = {db.host.c_str(), port.c_str(), db.name.c_str(), db.user.c_str(),
-                                     db.password.reveal().c_str(), db.sslmode.c_str(), "3"};
-  if (!db.ssl_root_cert.empty()) {
-    keys.push_back("sslrootcert");
-    values.push_back(db.ssl_root_cert.c_str());
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn.get());
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    return {"postgresql", false, why};
-  }
+  auto conn = connect_database(config.database, "radflare-probe");
+  if (PQstatus(conn.get()) != CONNECTION_OK) return {"postgresql", false, database_error(conn.get())};
   std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SELECT 1"), &PQclear);
-  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return {"postgresql", false, PQerrorMessage(conn.get())};
+  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return {"postgresql", false, database_error(conn.get())};
   return {"postgresql", true, "connected to " + config.database.host + ":" + std::to_string(config.database.port)};
 }
 

@@ -1,7 +1,6 @@
 #include "status/probes.h"
 
 #include <httplib.h>
-#include <libpq-fe.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "probe/database_connection.h"
 #include "status/time_text.h"
 #include "status/verdict.h"
 
@@ -141,32 +141,16 @@ json probe_database(const Config& config) {
               {"ok", false},
               {"error", ""}};
   if (!out["used"].get<bool>()) return out;
-  const std::string port = std::to_string(db.port);
-  std::vector<const char*> keys = {"host", "port", "dbname", "user", "password", "sslmode", "connect_timeout",
-                                   "application_name"};
-  std::vector<const char*> values = {db.host.c_str(), port.c_str(), db.name.c_str(), db.user.c_str(),
-                                     db.password.reveal().c_str(), db.sslmode.c_str(), "3", "radflare-status"};
-  if (!db.ssl_root_cert.empty()) {
-    keys.push_back("sslrootcert");
-    values.push_back(db.ssl_root_cert.c_str());
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), &PQfinish);
-  auto problem = [&] {
-    std::string why = PQerrorMessage(conn.get());
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    return why;
-  };
+  auto conn = connect_database(db, "radflare-status");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    out["error"] = problem();
+    out["error"] = database_error(conn.get());
     return out;
   }
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<PGresult, decltype(&PQclear)> ping(PQexec(conn.get(), "SELECT 1"), &PQclear);
   const auto t1 = std::chrono::steady_clock::now();
   if (PQresultStatus(ping.get()) != PGRES_TUPLES_OK) {
-    out["error"] = problem();
+    out["error"] = database_error(conn.get());
     return out;
   }
   out["ok"] = true;
