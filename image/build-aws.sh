@@ -41,7 +41,7 @@ if ! ident=$(aws sts get-caller-identity --output text --query Arn 2>&1); then
 fi
 say "AWS identity: $ident"
 
-stage=$("$SRC/image/build-local.sh" --deb "$DEB" --stage-only | tail -n 1)
+stage=$("$SRC/image/build-local.sh" --deb "$DEB" --stage-only --with-source | tail -n 1)
 
 template=$SRC/image/radflare.pkr.hcl
 ver=$(packer version | sed -n '1s/^Packer v//p')

@@ -4,7 +4,8 @@
 # the AMI is.
 #
 #   image/build-local.sh --deb FILE            -> build/image/radflare.qcow2, vmlinuz, initrd.img
-#   image/build-local.sh --deb FILE --stage-only   only the staging tar (make image uses it)
+#   image/build-local.sh --deb FILE --stage-only [--with-source]
+#                                    only the staging tar (make image uses it, with the source)
 #
 # Layers, each cached by a hash of its inputs:
 #   1. stage   build/image/stage.tar.gz: radflare.deb, ohif-dist/, rootfs/, units/,
@@ -30,11 +31,13 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${RADFLARE_IMAGE_DIR:-$SRC/build/image}
 DEB=
 STAGE_ONLY=false
+WITH_SOURCE=false
 while (($#)); do
   case $1 in
     --deb) DEB=$(realpath "$2"); shift 2 ;;
     --stage-only) STAGE_ONLY=true; shift ;;
-    *) echo "usage: $0 --deb FILE [--stage-only]" >&2; exit 2 ;;
+    --with-source) WITH_SOURCE=true; shift ;;
+    *) echo "usage: $0 --deb FILE [--stage-only [--with-source]]" >&2; exit 2 ;;
   esac
 done
 
@@ -79,6 +82,13 @@ make_stage() {
   cp -a "$SRC/rootfs" "$stage/rootfs"
   cp -a "$SRC/units" "$stage/units"
   cp -a "$SRC/image/scripts" "$stage/scripts"
+  # The AMI's stage also carries the source (the tracked files), from which
+  # 30-radflare.sh builds the package when the Debian-built one does not
+  # install on the base (Ubuntu 24.04 has other library versions).
+  if $WITH_SOURCE; then
+    git -C "$SRC" ls-files -z | tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+      -C "$SRC" --null -T - -czf "$stage/radflare-src.tar.gz"
+  fi
   # Sorted names, fixed owner and time, modes as in the tree.
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
     -C "$stage" -cf - . | gzip -1 -n >"$OUT/stage.tar.gz.new"
