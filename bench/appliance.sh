@@ -5,13 +5,16 @@
 # 50 clients with the supervisor's memory (bench/status_api.sh). Prints
 # markdown and appends it to the results file of bench/bench.sh.
 #
-#   sudo bash bench/appliance.sh RADFLARE_BINARY SOURCE_DIR
+#   sudo bash bench/appliance.sh RADFLARE_BINARY SOURCE_DIR [PART...]
 #
+# PART: boot, reload, status (default: all three, in that order).
 # RELOAD_ROUNDS (10), STATUS_SECONDS (10), STATUS_ROUNDS (3)
 # BENCH_OUT (SOURCE_DIR/bench/results/DATE.md)  the file appended to
 set -euo pipefail
 RADFLARE=$(realpath "$1")
 SRC=$(realpath "$2")
+PARTS=" ${*:3} "
+[[ $PARTS != "  " ]] || PARTS=" boot reload status "
 [[ $(id -u) == 0 ]] || { echo "bench: run as root (sudo make bench)" >&2; exit 1; }
 if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
   exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
@@ -40,23 +43,31 @@ boot_to_healthy() {  # COPY: sets BOOT_MS, from starting nspawn to an authentica
 make_copy bench
 boot_to_healthy bench
 first=$BOOT_MS
-poweroff bench
-boot_to_healthy bench
-again=$BOOT_MS
-say "booted: first boot $first ms, reboot $again ms"
+if [[ $PARTS == *" boot "* ]]; then
+  poweroff bench
+  boot_to_healthy bench
+  again=$BOOT_MS
+  say "booted: first boot $first ms, reboot $again ms"
+fi
 
 {
   echo
   echo "## The booted appliance (bench/appliance.sh: nspawn, systemd as PID 1, $(nproc) cores)"
-  echo
-  echo "| boot to healthy (an authenticated QIDO through nginx answers 200) | ms |"
-  echo "|---|---|"
-  echo "| first boot of a fresh copy (secrets, database, first render) | $first |"
-  echo "| reboot of the same copy | $again |"
-  echo
-  reload_latency_table bench "${RELOAD_ROUNDS:-10}"
-  echo
-  status_api_table bench "${STATUS_SECONDS:-10}" "${STATUS_ROUNDS:-3}"
+  if [[ $PARTS == *" boot "* ]]; then
+    echo
+    echo "| boot to healthy (an authenticated QIDO through nginx answers 200) | ms |"
+    echo "|---|---|"
+    echo "| first boot of a fresh copy (secrets, database, first render) | $first |"
+    echo "| reboot of the same copy | $again |"
+  fi
+  if [[ $PARTS == *" reload "* ]]; then
+    echo
+    reload_latency_table bench "${RELOAD_ROUNDS:-10}"
+  fi
+  if [[ $PARTS == *" status "* ]]; then
+    echo
+    status_api_table bench "${STATUS_SECONDS:-10}" "${STATUS_ROUNDS:-3}"
+  fi
 } | tee -a "$out"
 poweroff bench
 say "appended to $out"

@@ -6,10 +6,8 @@
 # same reload job for a unit whose reload is /bin/true: what any reload costs.
 # Bounded: ROUNDS rounds, the kinds alternating. Prints a markdown table.
 #
-#   bash bench/reload_latency.sh RADFLARE_BINARY SOURCE_DIR [ROUNDS]
-#
-# bench/appliance.sh calls reload_latency_table on a container it already booted.
-set -euo pipefail
+# A part of bench/appliance.sh, which boots the container and calls
+# reload_latency_table; alone: sudo bash bench/appliance.sh build/radflare . reload
 
 # COPY ROUNDS: the table for the booted container COPY (lib.sh sourced).
 reload_latency_table() {
@@ -64,21 +62,3 @@ INNER
   echo "No-op reload: $nmed ms end to end, of which systemd's own reload job (the /bin/true unit) is $umed ms."
 }
 
-if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  RADFLARE=$(realpath "$1")
-  SRC=$(realpath "$2")
-  ROUNDS=${3:-15}
-  if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-    exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-  fi
-  # shellcheck source=tests/appliance/lib.sh
-  source "$SRC/tests/appliance/lib.sh"
-  rf_build_image >/dev/null
-  rf_setup_network >/dev/null
-  make_copy bench
-  boot bench
-  wait_booted bench
-  wait_healthy bench "http://$CT_IP/dicom-web/studies"
-  reload_latency_table bench "$ROUNDS"
-  poweroff bench
-fi

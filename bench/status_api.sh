@@ -8,11 +8,9 @@
 # each after a 2 s warm-up; prints the rounds and a markdown table with the
 # medians. Goal: p99 <= 5 ms, RSS <= 15 MB. Not part of `make test`.
 #
-#   sudo bash bench/status_api.sh build/radflare . [SECONDS=10] [ROUNDS=3]
+# A part of bench/appliance.sh, which boots the container and calls
+# status_api_table; alone: sudo bash bench/appliance.sh build/radflare . status
 # Use an optimised build (the default RelWithDebInfo of `make`), not Debug.
-#
-# bench/appliance.sh calls status_api_table on a container it already booted.
-set -euo pipefail
 
 # COPY SECONDS ROUNDS: the table for the booted container COPY (lib.sh sourced).
 status_api_table() {
@@ -78,20 +76,3 @@ status_api_table() {
   echo "Resident MB by mapping after the load: $smaps."
 }
 
-if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  RADFLARE=$(realpath "$1")
-  SRC=$(realpath "$2")
-  if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-    exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-  fi
-  # shellcheck source=tests/appliance/lib.sh
-  source "$SRC/tests/appliance/lib.sh"
-  rf_build_image >/dev/null
-  rf_setup_network >/dev/null
-  make_copy bench
-  boot bench
-  wait_booted bench
-  wait_healthy bench "http://$CT_IP/dicom-web/studies"
-  status_api_table bench "${3:-10}" "${4:-3}"
-  poweroff bench
-fi
