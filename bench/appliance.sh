@@ -11,16 +11,11 @@
 # RELOAD_ROUNDS (10), STATUS_SECONDS (10), STATUS_ROUNDS (3)
 # BENCH_OUT (SOURCE_DIR/bench/results/DATE.md)  the file appended to
 set -euo pipefail
-RADFLARE=$(realpath "$1")
-SRC=$(realpath "$2")
 PARTS=" ${*:3} "
 [[ $PARTS != "  " ]] || PARTS=" boot reload status "
 [[ $(id -u) == 0 ]] || { echo "bench: run as root (sudo make bench)" >&2; exit 1; }
-if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-fi
 # shellcheck source=tests/appliance/lib.sh
-source "$SRC/tests/appliance/lib.sh"
+source "$(dirname "$0")/../tests/appliance/lib.sh"  # re-runs this script in a private mount namespace; sets RADFLARE, SRC
 # shellcheck source=bench/reload_latency.sh
 source "$SRC/bench/reload_latency.sh"
 # shellcheck source=bench/status_api.sh

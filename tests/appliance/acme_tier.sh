@@ -16,13 +16,8 @@
 #   bash tests/appliance/acme_tier.sh RADFLARE_BINARY SOURCE_DIR
 set -euo pipefail
 
-RADFLARE=$(realpath "$1")
-SRC=$(realpath "$2")
-if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-fi
 # shellcheck source=tests/appliance/lib.sh
-source "$SRC/tests/appliance/lib.sh"
+source "$(dirname "$0")/lib.sh"  # re-runs this script in a private mount namespace; sets RADFLARE, SRC
 for c in pebble pebble-challtestsrv openssl; do
   command -v "$c" >/dev/null || fail "missing command $c (scripts/install-deps.sh)"
 done

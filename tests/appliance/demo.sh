@@ -11,13 +11,8 @@
 # DEMO_EXIT_AFTER_READY=1  power off right after printing the URLs (smoke test)
 set -euo pipefail
 
-RADFLARE=$(realpath "$1")
-SRC=$(realpath "$2")
-if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-fi
 # shellcheck source=tests/appliance/lib.sh
-source "$SRC/tests/appliance/lib.sh"
+source "$(dirname "$0")/lib.sh"  # re-runs this script in a private mount namespace; sets RADFLARE, SRC
 echo "demo: building the appliance rootfs (cached after the first run; the first takes ~5 min)"
 rf_build_image
 rf_setup_network
@@ -39,13 +34,7 @@ web -o "$T/stow.json" -H "Content-Type: $ctype" -H 'Accept: application/dicom+js
   --data-binary @"$T/stow.body" "http://$CT_IP/dicom-web/studies" || fail "STOW-RS of the sample study"
 ok "stored a generated 40-slice CT with STOW-RS"
 
-(cd "$SRC/tests/browser" && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; }) \
-  >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
-mkdir -p "$ARTIFACTS"
-node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://$CT_IP" --study "$STUDY_UID" \
-  --password-file "$T/admin-password" --expect-text "Radflare demo CT" \
-  --out "$ARTIFACTS/demo-ohif.png" --timeout 120 >"$T/log/browser.log" 2>&1 \
-  || fail "OHIF in headless Chromium does not show the sample study" "$T/log/browser.log"
+ohif_shows_study "$STUDY_UID" "Radflare demo CT" demo-ohif
 ok "OHIF shows the sample study -> $ARTIFACTS/demo-ohif.png"
 
 cat <<URLS

@@ -1,9 +1,20 @@
 # Shared by the appliance tiers (tests/appliance/*_tier.sh): the provisioned
 # rootfs booted with systemd as PID 1 under systemd-nspawn, in throwaway
 # overlays, each in a network namespace joined to the host by a veth pair.
-# Source it after setting RADFLARE and SRC, inside a private mount namespace;
-# then call rf_build_image and rf_setup_network.
+# A tier called as `TIER.sh RADFLARE_BINARY SOURCE_DIR [ARG...]` starts with
+#   source "$(dirname "$0")/lib.sh"
+# (no arguments: lib.sh reads the script's own), which re-runs the script in
+# a private mount namespace, so that its overlays and the netns mount vanish
+# with it, and sets RADFLARE and SRC; then it calls rf_build_image and
+# rf_setup_network.
 # shellcheck shell=bash
+
+[[ $(id -u) == 0 ]] || { echo "not ok - needs root"; exit 1; }
+if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
+  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
+fi
+RADFLARE=$(realpath "$1")
+SRC=$(realpath "$2")
 
 PY=/usr/bin/python3   # Debian's, with pydicom and numpy
 ARTIFACTS=${ARTIFACTS_DIR:-$SRC/build/artifacts}
@@ -23,7 +34,6 @@ fail() {
   fi
   exit 1
 }
-[[ $(id -u) == 0 ]] || fail "needs root"
 for c in systemd-nspawn mmdebstrap storescu jq chromium node cpack nsenter ip; do
   command -v "$c" >/dev/null || fail "missing command $c (scripts/install-deps.sh)"
 done
@@ -157,6 +167,18 @@ wait_healthy() {  # COPY URL
   fail "copy $c: $url did not answer 200 within $BOOT_TIMEOUT s" "$T/log/console-$c.log"
 }
 http_code() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$@"; }
+# OHIF in headless Chromium (tests/browser/ohif_screenshot.mjs) through the
+# container's nginx: the study list and the viewer must show STUDY_UID with
+# TEXT; the screenshot goes to $ARTIFACTS/NAME.png. Needs $T/admin-password.
+ohif_shows_study() {  # STUDY_UID TEXT NAME
+  (cd "$SRC/tests/browser" && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; }) \
+    >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
+  mkdir -p "$ARTIFACTS"
+  node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://$CT_IP" --study "$1" \
+    --password-file "$T/admin-password" --expect-text "$2" \
+    --out "$ARTIFACTS/$3.png" --timeout 120 >"$T/log/browser-$3.log" 2>&1 \
+    || fail "OHIF in headless Chromium does not show study $1 ('$2')" "$T/log/browser-$3.log"
+}
 secrets_of() {  # COPY -> "name sha256" lines of the first-boot secrets
   (cd "$T/$1/root/var/lib/radflare/secrets" && sha256sum -- * | awk '{print $2, $1}')
 }

@@ -18,16 +18,8 @@
 # Screenshot: ${ARTIFACTS_DIR:-SOURCE_DIR/build/artifacts}/appliance-nspawn-ohif.png
 set -euo pipefail
 
-RADFLARE=$(realpath "$1")
-SRC=$(realpath "$2")
-# A private mount namespace: overlays and the netns mount vanish with it.
-if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-fi
-
-
 # shellcheck source=tests/appliance/lib.sh
-source "$SRC/tests/appliance/lib.sh"
+source "$(dirname "$0")/lib.sh"  # re-runs this script in a private mount namespace; sets RADFLARE, SRC
 
 # ------------------------------------------------------------------ build
 rf_build_image
@@ -138,13 +130,7 @@ n=$(web "http://$CT_IP:8042/dicom-web/studies" | jq length)
 ok "STOW-RS 20 instances, QIDO (includefield), WADO-RS series (20 parts) through nginx; :8042 lists 2 studies"
 
 # ------------------------------------------------------------------ OHIF
-(cd "$SRC/tests/browser" && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; }) \
-  >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
-mkdir -p "$ARTIFACTS"
-node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://$CT_IP" --study "$CT_UID" \
-  --password-file "$T/admin-password" --expect-text "Radflare nspawn CT" \
-  --out "$ARTIFACTS/appliance-nspawn-ohif.png" --timeout 120 >"$T/log/browser.log" 2>&1 \
-  || fail "OHIF in headless Chromium" "$T/log/browser.log"
+ohif_shows_study "$CT_UID" "Radflare nspawn CT" appliance-nspawn-ohif
 ok "OHIF study list and viewer show the study -> $ARTIFACTS/appliance-nspawn-ohif.png"
 
 # ---------------------------------------------------------------- reboot

@@ -15,13 +15,8 @@
 #   bash tests/appliance/status_tier.sh RADFLARE_BINARY SOURCE_DIR
 set -euo pipefail
 
-RADFLARE=$(realpath "$1")
-SRC=$(realpath "$2")
-if [[ -z ${RF_APPLIANCE_NS:-} ]]; then
-  exec env RF_APPLIANCE_NS=1 unshare --mount --propagation private bash "$0" "$@"
-fi
 # shellcheck source=tests/appliance/lib.sh
-source "$SRC/tests/appliance/lib.sh"
+source "$(dirname "$0")/lib.sh"  # re-runs this script in a private mount namespace; sets RADFLARE, SRC
 [[ -d $SRC/tests/browser/node_modules/playwright-core ]] \
   || fail "tests/browser needs npm ci (scripts/install-deps.sh)"
 $PY -c 'import jsonschema, prometheus_client' 2>/dev/null \
