@@ -21,7 +21,7 @@ build: $(BUILD)/CMakeCache.txt
 
 # Everything, the way CI runs it.
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure --timeout 1500
+	cd $(BUILD) && ctest --output-on-failure --timeout 1500 -j2
 
 # Only the fast tests (no real Orthanc/PostgreSQL/nginx/Chromium).
 unit-test: build

@@ -163,8 +163,7 @@ scenario_frames() {
 OHIF_LINK=${OHIF_LINK:-50,20}
 scenario_ohif() {
   local run c out net key netargs
-  (cd "$SRC/tests/browser" && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; }) \
-    >"$T/log/npm.log" 2>&1 || rf_fail "npm ci in tests/browser" "$T/log/npm.log"
+  bash "$SRC/tests/browser/install.sh" >"$T/log/npm.log" 2>&1 || rf_fail "npm ci in tests/browser" "$T/log/npm.log"
   for c in b c; do
     install -m 0600 /dev/null "$T/pw-$c" && printf '%s' "${AUTH[$c]#*:}" >"$T/pw-$c"
   done

@@ -23,6 +23,15 @@ if [[ -f $dist/index.html && -f $cache/ohif-$OHIF_VERSION/.complete ]]; then
 fi
 
 mkdir -p "$cache"
+# The nspawn rootfs and the VM image may fetch at the same time (make test
+# runs their tiers side by side): one at a time, the second finds it done.
+exec 8>"$cache/.ohif.lock"
+flock 8
+if [[ -f $dist/index.html && -f $cache/ohif-$OHIF_VERSION/.complete ]]; then
+  say "OHIF $OHIF_VERSION already extracted at $dist"
+  echo "$dist"
+  exit 0
+fi
 
 # Compute the integrity string of a file: "sha512-" + base64(raw digest).
 integrity_of() { echo "sha512-$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }

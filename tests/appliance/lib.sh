@@ -171,8 +171,7 @@ http_code() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$@"; }
 # container's nginx: the study list and the viewer must show STUDY_UID with
 # TEXT; the screenshot goes to $ARTIFACTS/NAME.png. Needs $T/admin-password.
 ohif_shows_study() {  # STUDY_UID TEXT NAME
-  (cd "$SRC/tests/browser" && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; }) \
-    >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
+  bash "$SRC/tests/browser/install.sh" >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
   mkdir -p "$ARTIFACTS"
   node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://$CT_IP" --study "$1" \
     --password-file "$T/admin-password" --expect-text "$2" \

@@ -17,8 +17,7 @@ set -euo pipefail
 
 # shellcheck source=tests/appliance/lib.sh
 source "$(dirname "$0")/lib.sh"  # re-runs this script in a private mount namespace; sets RADFLARE, SRC
-[[ -d $SRC/tests/browser/node_modules/playwright-core ]] \
-  || fail "tests/browser needs npm ci (scripts/install-deps.sh)"
+bash "$SRC/tests/browser/install.sh" >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
 $PY -c 'import jsonschema, prometheus_client' 2>/dev/null \
   || fail "needs python3-jsonschema and python3-prometheus-client (scripts/install-deps.sh)"
 rf_build_image

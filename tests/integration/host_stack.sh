@@ -215,8 +215,7 @@ check_backends radflare "$T/storage" 103 disk
 ok "index in PostgreSQL (103 instances in database radflare), files on disk ($files in storage_dir)"
 
 # ------------------------------------------------------------------- OHIF
-(cd "$SRC/tests/browser" && { [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent; }) \
-  >"$T/log/npm.log" 2>&1 || rf_fail "npm ci in tests/browser" "$T/log/npm.log"
+bash "$SRC/tests/browser/install.sh" >"$T/log/npm.log" 2>&1 || rf_fail "npm ci in tests/browser" "$T/log/npm.log"
 mkdir -p "$ARTIFACTS"
 node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://127.0.0.1:$WEB_PORT" --study "$CT_UID" \
   --password-file /var/lib/radflare/secrets/admin-password --expect-text "Radflare synthetic CT" \
