@@ -6,7 +6,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 JOBS ?= $(shell nproc)
 RADFLARE = $(BUILD)/radflare
 
-.PHONY: all build deps test unit-test deb docs demo demo-host image image-local bench clean
+.PHONY: all build deps test unit-test deb docs demo demo-vm demo-host image image-local bench clean
 
 all: build
 
@@ -39,6 +39,10 @@ docs: build
 # loopback without systemd (rendered configs, real PostgreSQL/Orthanc/nginx).
 demo: deps build
 	tests/appliance/demo.sh $(RADFLARE) $(CURDIR)
+
+# The same under qemu: the Packer-built qcow2 (make image-local), ports on 127.0.0.1.
+demo-vm: deps build
+	tests/vm/demo_vm.sh $(RADFLARE) $(CURDIR)
 
 demo-host: deps build
 	tests/integration/demo.sh $(RADFLARE) $(CURDIR)

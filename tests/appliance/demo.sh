@@ -27,11 +27,8 @@ cp "$T/$C/root/var/lib/radflare/secrets/admin-password" "$T/admin-password"
 ADMIN_PW=$(cat "$T/admin-password")  # for web(); never printed
 
 # ------------------------------------------------------------ sample study
-STUDY_UID=$("$PY" "$SRC/tests/data/gen_study.py" "$T/sample" --slices 40 --size 512 --seed 42 \
-  --patient-id RFDEMO0001 --patient-name "RADFLARE^DEMO" --description "Radflare demo CT")
-ctype=$("$PY" "$SRC/tests/data/stow_body.py" "$T/sample" "$T/stow.body")
-web -o "$T/stow.json" -H "Content-Type: $ctype" -H 'Accept: application/dicom+json' \
-  --data-binary @"$T/stow.body" "http://$CT_IP/dicom-web/studies" || fail "STOW-RS of the sample study"
+STUDY_UID=$(bash "$SRC/tests/data/store_sample.sh" "http://$CT_IP" "$T/admin-password" "$T" 2>"$T/log/stow.log") \
+  || fail "STOW-RS of the sample study" "$T/log/stow.log"
 ok "stored a generated 40-slice CT with STOW-RS"
 
 ohif_shows_study "$STUDY_UID" "Radflare demo CT" demo-ohif

@@ -167,15 +167,11 @@ wait_healthy() {  # COPY URL
   fail "copy $c: $url did not answer 200 within $BOOT_TIMEOUT s" "$T/log/console-$c.log"
 }
 http_code() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$@"; }
-# OHIF in headless Chromium (tests/browser/ohif_screenshot.mjs) through the
-# container's nginx: the study list and the viewer must show STUDY_UID with
-# TEXT; the screenshot goes to $ARTIFACTS/NAME.png. Needs $T/admin-password.
+# OHIF in headless Chromium through the container's nginx shows STUDY_UID
+# with TEXT; screenshot in $ARTIFACTS/NAME.png. Needs $T/admin-password.
 ohif_shows_study() {  # STUDY_UID TEXT NAME
-  bash "$SRC/tests/browser/install.sh" >"$T/log/npm.log" 2>&1 || fail "npm ci in tests/browser" "$T/log/npm.log"
-  mkdir -p "$ARTIFACTS"
-  node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://$CT_IP" --study "$1" \
-    --password-file "$T/admin-password" --expect-text "$2" \
-    --out "$ARTIFACTS/$3.png" --timeout 120 >"$T/log/browser-$3.log" 2>&1 \
+  bash "$SRC/tests/browser/ohif_shows_study.sh" "http://$CT_IP" "$1" "$2" "$T/admin-password" \
+    "$ARTIFACTS/$3.png" >"$T/log/browser-$3.log" 2>&1 \
     || fail "OHIF in headless Chromium does not show study $1 ('$2')" "$T/log/browser-$3.log"
 }
 secrets_of() {  # COPY -> "name sha256" lines of the first-boot secrets
