@@ -23,17 +23,8 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-240}
 # failure of anything else fails the test).
 KNOWN_HARMLESS=" "
 
-START=$SECONDS
-stage_start=$SECONDS
-ok() { echo "ok - $* ($((SECONDS - stage_start)) s)"; stage_start=$SECONDS; }
-fail() {
-  echo "not ok - $1"
-  if [[ -n ${2:-} && -f $2 ]]; then
-    echo "--- last 60 lines of $2"
-    tail -n 60 "$2" | sed 's/^/    /'
-  fi
-  exit 1
-}
+# shellcheck source=tests/lib/steps.sh
+source "$SRC/tests/lib/steps.sh"
 for c in systemd-nspawn mmdebstrap storescu jq chromium node cpack nsenter ip; do
   command -v "$c" >/dev/null || fail "missing command $c (scripts/install-deps.sh)"
 done

@@ -19,17 +19,8 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 PY=/usr/bin/python3   # Debian's, with pydicom and numpy
 ARTIFACTS=${ARTIFACTS_DIR:-$SRC/build/artifacts}
 
-START=$SECONDS
-stage_start=$SECONDS
-ok() { echo "ok - $* ($((SECONDS - stage_start)) s)"; stage_start=$SECONDS; }
-fail() {
-  echo "not ok - $1"
-  if [[ -n ${2:-} && -f $2 ]]; then
-    echo "--- last 60 lines of $2"
-    tail -n 60 "$2" | sed 's/^/    /'
-  fi
-  exit 1
-}
+# shellcheck source=tests/lib/steps.sh
+source "$SRC/tests/lib/steps.sh"
 [[ $(id -u) == 0 ]] || fail "needs root"
 for c in qemu-system-x86_64 qemu-img debugfs ssh ssh-keygen storescu jq curl cpack unshare; do
   command -v "$c" >/dev/null || fail "missing command $c (scripts/install-deps.sh)"
