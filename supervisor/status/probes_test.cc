@@ -126,13 +126,21 @@ TEST_CASE("status probes: no study yet, an unreachable Orthanc, a fresh database
 TEST_CASE("status probes: the threads probe at once and report each section's age") {
   StatusProbes probes(std::chrono::milliseconds(50));
   probes.start();
+  // Wait until every section has been probed once: the threads start together
+  // but finish in any order, and a loaded machine can delay any one of them.
+  auto all_probed = [](const json& snapshot) {
+    for (const char* section : {"host", "orthanc", "postgresql", "webhook"})
+      if (snapshot[section]["age_seconds"].is_null()) return false;
+    return true;
+  };
   json s;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 500; ++i) {
     s = probes.snapshot(time(nullptr));
-    if (!s["host"]["age_seconds"].is_null() && !s["orthanc"]["age_seconds"].is_null()) break;
+    if (all_probed(s)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   probes.stop();
+  REQUIRE(all_probed(s));
   CHECK(s["host"]["memory"]["total_bytes"].get<int64_t>() > 0);
   CHECK(s["host"]["disks"].size() >= 1);
   CHECK(s["orthanc"]["ok"] == false);  // no config: nothing to probe
