@@ -2,11 +2,14 @@
 # The status page under load (issue 5): wrk with 50 concurrent clients
 # (keep-alive) against GET /api/status of `radflare supervise` running as
 # radflare.service in the booted appliance (nspawn tier, tests/appliance/lib.sh),
-# from the host across the veth; and the supervisor's memory (VmRSS, and
-# VmHWM = its peak) from /proc/PID/status inside the container, before and
-# after, with where the resident memory is (smaps). ROUNDS rounds of SECONDS
-# each after a 2 s warm-up; prints the rounds and a markdown table with the
-# medians. Goal: p99 <= 5 ms, RSS <= 15 MB. Not part of `make test`.
+# from the host across the veth, each round followed by one against a bare
+# cpp-httplib server set up the same way (bench/httplib_reference.cc) in the
+# same container; and the supervisor's memory (VmRSS, and VmHWM = its peak)
+# from /proc/PID/status inside the container, before and after, with where
+# the resident memory is (smaps) and the floor of an idle program mapping the
+# same libraries. ROUNDS rounds of SECONDS each after a 2 s warm-up; prints
+# the rounds and a markdown table with the medians. Goal: p99 <= 5 ms,
+# RSS <= 15 MB. Not part of `make test`.
 #
 # A part of bench/appliance.sh, which boots the container and calls
 # status_api_table; alone: sudo bash bench/appliance.sh build/radflare . status
@@ -32,14 +35,40 @@ status_api_table() {
   mem() { in_ct "$c" awk -v f="$1:" '$1 == f {print $2}' "/proc/$pid/status"; }
   local rss_before; rss_before=$(mem VmRSS)
   wrk -t"$wrk_threads" -c"$conns" -d2s "$url" >/dev/null 2>&1  # warm-up
-  local -a p50=() p99=() rps=() errs=()
-  local i line p50_ms p99_ms errors
+  # The yardsticks (bench/httplib_reference.cc), as transient units in the
+  # same container: a bare cpp-httplib server set up like the status page,
+  # answering the same number of bytes, measured in the same rounds; and an
+  # idle program mapping radflare's own libraries.
+  local ref_dir=$T/$c/root/usr/local/lib/radflare-bench ref_port=18091
+  mkdir -p "$ref_dir"
+  c++ -O2 -std=c++20 -o "$ref_dir/reference" "$SRC/bench/httplib_reference.cc" -lcpp-httplib -pthread ||
+    fail "cannot build bench/httplib_reference.cc"
+  # shellcheck disable=SC2046  # one -l:LIB per library radflare needs
+  c++ -O2 -std=c++20 -o "$ref_dir/floor" "$SRC/bench/httplib_reference.cc" -pthread -Wl,--no-as-needed \
+    $(readelf -d "$RADFLARE" | sed -n 's/.*Shared library: \[\(.*\)\]/-l:\1/p') ||
+    fail "cannot link bench/httplib_reference.cc with radflare's libraries"
+  in_ct "$c" systemd-run -q --unit radflare-bench-reference /usr/local/lib/radflare-bench/reference serve "$ref_port" "$bytes"
+  in_ct "$c" systemd-run -q --unit radflare-bench-floor /usr/local/lib/radflare-bench/floor idle
+  local ref_url=http://$CT_IP:$ref_port/api/status
+  for _ in $(seq 50); do [[ $(http_code "$ref_url") == 200 ]] && break; sleep 0.1; done
+  [[ $(http_code "$ref_url") == 200 ]] || fail "the reference server does not answer on $ref_url"
+  wrk -t"$wrk_threads" -c"$conns" -d2s "$ref_url" >/dev/null 2>&1
+  local -a p50=() p99=() rates=() errs=() ref_p50=() ref_p99=() ref_rates=()
+  local i line p50_ms p90_ms p99_ms max_ms requests rps errors
   for i in $(seq "$rounds"); do
     line=$(wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$url" | grep '^RESULT')
-    echo "# round $i: ${line#RESULT }" >&2
+    echo "# round $i, radflare: ${line#RESULT }" >&2
     eval "${line#RESULT }"
-    p50+=("$p50_ms"); p99+=("$p99_ms"); rps+=("$rps"); errs+=("$errors")
+    p50+=("$p50_ms"); p99+=("$p99_ms"); rates+=("$rps"); errs+=("$errors")
+    line=$(wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$ref_url" | grep '^RESULT')
+    echo "# round $i, reference: ${line#RESULT }" >&2
+    eval "${line#RESULT }"
+    ref_p50+=("$p50_ms"); ref_p99+=("$p99_ms"); ref_rates+=("$rps")
   done
+  local floor_pid floor_rss
+  floor_pid=$(in_ct "$c" systemctl show -p MainPID --value radflare-bench-floor.service)
+  floor_rss=$(in_ct "$c" awk '$1 == "VmRSS:" {print $2}' "/proc/$floor_pid/status")
+  in_ct "$c" systemctl stop radflare-bench-reference.service radflare-bench-floor.service
   local t2
   t2=$(wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$url" | grep '^RESULT')
   eval "$(sed 's/\([a-z0-9_]*\)=/t2_\1=/g' <<<"${t2#RESULT }")"
@@ -60,19 +89,29 @@ status_api_table() {
 
   median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-  local m50 m99 mrps goal_p99 goal_rss
-  m50=$(median "${p50[@]}") m99=$(median "${p99[@]}") mrps=$(median "${rps[@]}")
+  local m50 m99 mrps goal_p99 goal_rss r50 r99 rrps
+  m50=$(median "${p50[@]}") m99=$(median "${p99[@]}") mrps=$(median "${rates[@]}")
+  r50=$(median "${ref_p50[@]}") r99=$(median "${ref_p99[@]}") rrps=$(median "${ref_rates[@]}")
   goal_p99=$(awk -v v="$m99" 'BEGIN {print (v <= 5 ? "met" : "**not met**")}')
   goal_rss=$(awk -v v="$hwm" 'BEGIN {print (v <= 15 * 1024 ? "met" : "**not met**")}')
   echo "| status API, GET /api/status (${bytes} B), $conns clients (load $(cut -d' ' -f1-3 /proc/loadavg)) | p50 ms | p99 ms | max ms | req/s | errors | goal |"
   echo "|---|---|---|---|---|---|---|"
   echo "| wrk -t$wrk_threads, ${secs} s × $rounds (medians) | $m50 | $m99 | – | $mrps | $(IFS=+; echo "${errs[*]}") | p99 ≤ 5 ms: $goal_p99 |"
+  echo "| reference: bare cpp-httplib, same set-up and bytes, same container, rounds alternating (medians) | $r50 | $r99 | – | $rrps | | |"
+  echo "| radflare / reference | $(awk -v a="$m50" -v b="$r50" 'BEGIN {printf "%.2f", a / b}') | $(awk -v a="$m99" -v b="$r99" 'BEGIN {printf "%.2f", a / b}') | | $(awk -v a="$mrps" -v b="$rrps" 'BEGIN {printf "%.2f", a / b}') | | |"
   echo "| wrk -t2, ${secs} s × 1 (wrk takes both cores) | $t2_p50_ms | $t2_p99_ms | $t2_max_ms | $t2_rps | $t2_errors | |"
   echo
   echo "| supervisor memory (MB), $threads threads | RSS before | RSS after | RSS peak | PSS after | USS after | anonymous after | goal |"
   echo "|---|---|---|---|---|---|---|---|"
   echo "| radflare supervise | $(mb "$rss_before") | $(mb "$rss_after") | $(mb "$hwm") | $(mb "$pss") | $(mb "$uss") | $(mb "$anon") | RSS ≤ 15 MB: $goal_rss |"
+  echo "| floor: an idle program mapping radflare's $(readelf -d "$RADFLARE" | grep -c NEEDED) libraries | – | $(mb "$floor_rss") | | | | | |"
   echo
   echo "Resident MB by mapping after the load: $smaps."
+  # File-backed RSS counts every page of a page-cache folio a process maps,
+  # used or not, and the folios are as large as the read-ahead made them.
+  local dev ra
+  dev=$(basename "$(findmnt -fno SOURCE --target /usr)")
+  ra=$(cat "/sys/class/block/$dev/queue/read_ahead_kb" 2>/dev/null || cat "/sys/class/block/$dev/../queue/read_ahead_kb" 2>/dev/null || true)
+  echo "Read-ahead of the disk holding the libraries ($dev): ${ra:-unknown} kB. File-backed RSS counts whole page-cache folios, which grow with it."
 }
 
