@@ -43,9 +43,9 @@ status_api_table() {
   mkdir -p "$ref_dir"
   c++ -O2 -std=c++20 -o "$ref_dir/reference" "$SRC/bench/httplib_reference.cc" -lcpp-httplib -pthread ||
     fail "cannot build bench/httplib_reference.cc"
-  # shellcheck disable=SC2046  # one -l:LIB per library radflare needs
-  c++ -O2 -std=c++20 -o "$ref_dir/floor" "$SRC/bench/httplib_reference.cc" -pthread -Wl,--no-as-needed \
-    $(readelf -d "$RADFLARE" | sed -n 's/.*Shared library: \[\(.*\)\]/-l:\1/p') ||
+  local -a libs  # radflare's shared libraries, one -l:NAME each
+  mapfile -t libs < <(readelf -d "$RADFLARE" | sed -n 's/.*Shared library: \[\(.*\)\]/-l:\1/p')
+  c++ -O2 -std=c++20 -o "$ref_dir/floor" "$SRC/bench/httplib_reference.cc" -pthread -Wl,--no-as-needed "${libs[@]}" ||
     fail "cannot link bench/httplib_reference.cc with radflare's libraries"
   in_ct "$c" systemd-run -q --unit radflare-bench-reference /usr/local/lib/radflare-bench/reference serve "$ref_port" "$bytes"
   in_ct "$c" systemd-run -q --unit radflare-bench-floor /usr/local/lib/radflare-bench/floor idle
@@ -54,24 +54,25 @@ status_api_table() {
   [[ $(http_code "$ref_url") == 200 ]] || fail "the reference server does not answer on $ref_url"
   wrk -t"$wrk_threads" -c"$conns" -d2s "$ref_url" >/dev/null 2>&1
   local -a p50=() p99=() rates=() errs=() ref_p50=() ref_p99=() ref_rates=()
+  # shellcheck disable=SC2034  # set by the eval of wrk_round's line
   local i line p50_ms p90_ms p99_ms max_ms requests rps errors
+  # THREADS URL -> wrk's RESULT line (status_api.lua) without its prefix
+  wrk_round() { wrk -t"$1" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$2" | sed -n 's/^RESULT //p'; }
   for i in $(seq "$rounds"); do
-    line=$(wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$url" | grep '^RESULT')
-    echo "# round $i, radflare: ${line#RESULT }" >&2
-    eval "${line#RESULT }"
+    line=$(wrk_round "$wrk_threads" "$url")
+    echo "# round $i, radflare: $line" >&2
+    eval "$line"
     p50+=("$p50_ms"); p99+=("$p99_ms"); rates+=("$rps"); errs+=("$errors")
-    line=$(wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$ref_url" | grep '^RESULT')
-    echo "# round $i, reference: ${line#RESULT }" >&2
-    eval "${line#RESULT }"
+    line=$(wrk_round "$wrk_threads" "$ref_url")
+    echo "# round $i, reference: $line" >&2
+    eval "$line"
     ref_p50+=("$p50_ms"); ref_p99+=("$p99_ms"); ref_rates+=("$rps")
   done
   local floor_pid floor_rss
   floor_pid=$(in_ct "$c" systemctl show -p MainPID --value radflare-bench-floor.service)
   floor_rss=$(in_ct "$c" awk '$1 == "VmRSS:" {print $2}' "/proc/$floor_pid/status")
   in_ct "$c" systemctl stop radflare-bench-reference.service radflare-bench-floor.service
-  local t2
-  t2=$(wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$url" | grep '^RESULT')
-  eval "$(sed 's/\([a-z0-9_]*\)=/t2_\1=/g' <<<"${t2#RESULT }")"
+  eval "$(wrk_round 2 "$url" | sed 's/\([a-z0-9_]*\)=/t2_\1=/g')"
   local rss_after hwm anon threads
   rss_after=$(mem VmRSS) hwm=$(mem VmHWM) anon=$(mem RssAnon) threads=$(mem Threads)
   # RSS counts every shared-library page this process maps, also those
@@ -104,7 +105,7 @@ status_api_table() {
   echo "| supervisor memory (MB), $threads threads | RSS before | RSS after | RSS peak | PSS after | USS after | anonymous after | goal |"
   echo "|---|---|---|---|---|---|---|---|"
   echo "| radflare supervise | $(mb "$rss_before") | $(mb "$rss_after") | $(mb "$hwm") | $(mb "$pss") | $(mb "$uss") | $(mb "$anon") | RSS ≤ 15 MB: $goal_rss |"
-  echo "| floor: an idle program mapping radflare's $(readelf -d "$RADFLARE" | grep -c NEEDED) libraries | – | $(mb "$floor_rss") | | | | | |"
+  echo "| floor: an idle program mapping radflare's ${#libs[@]} libraries | – | $(mb "$floor_rss") | | | | | |"
   echo
   echo "Resident MB by mapping after the load: $smaps."
   # File-backed RSS counts every page of a page-cache folio a process maps,
