@@ -195,6 +195,13 @@ ok "(b) renewed on schedule at age $age s of $((NA1 - NB1)) s: serial $SERIAL1 -
 
 # --------------------------------------------- (c) failures and backoff
 # The challenge fails: the CA's DNS now sends the validation elsewhere.
+# Pebble first forgets the valid authorizations of (a) and (b): even with
+# PEBBLE_AUTHZREUSE=0 it reuses one for 1 order in 100 (its test is
+# rand.Intn(100) > percent), and then the failing order succeeds without a
+# challenge. A new instance has none; the served pair is still (b)'s, and
+# $P/root.pem stays the root that verifies it.
+stop_pebble
+start_pebble
 dns_points_to "$HOST_IP"
 if in_ct "$C" radflare renew --force >"$T/log/renew-c1.log" 2>&1; then fail "renew succeeded with a failing challenge"; fi
 grep -q "could not validate the http-01 challenge" "$T/log/renew-c1.log" || fail "renew does not name the cause" "$T/log/renew-c1.log"
