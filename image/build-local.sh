@@ -78,7 +78,10 @@ make_stage() {
   rm -rf "$stage"
   mkdir -p "$stage"
   cp "$DEB" "$stage/radflare.deb"
-  cp -al "$ohif" "$stage/ohif-dist" 2>/dev/null || cp -a "$ohif" "$stage/ohif-dist"
+  # A copy, not hard links: tests running beside this build hard-link the
+  # same cached files (radflare layout-ohif), and a new link changes an
+  # inode's ctime while tar reads it ("file changed as we read it": exit 1).
+  cp -a "$ohif" "$stage/ohif-dist"
   cp -a "$SRC/rootfs" "$stage/rootfs"
   cp -a "$SRC/units" "$stage/units"
   cp -a "$SRC/image/scripts" "$stage/scripts"
