@@ -30,7 +30,7 @@
 
 #include "acme/certbot.h"
 #include "acme/certificate.h"
-#include "acme/process.h"
+#include "process/child.h"
 #include "acme/schedule.h"
 #include "config/config.h"
 #include "daemon/control.h"

@@ -1,13 +1,13 @@
-#include "acme/process.h"
+#include "process/child.h"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 
-using namespace radflare::acme;
+using namespace radflare;
 using namespace std::chrono_literals;
 
-TEST_CASE("acme: a child's output, exit code and environment") {
+TEST_CASE("child process: a child's output, exit code and environment") {
   RealChildRunner runner;
   ChildResult r = runner.run({"sh", "-c", "echo out; echo err >&2; echo \"$RADFLARE_T\"; exit 3"}, {{"RADFLARE_T", "v"}}, 10s);
   CHECK(r.exit_code == 3);
@@ -18,7 +18,7 @@ TEST_CASE("acme: a child's output, exit code and environment") {
   CHECK(r.output.find("cannot run /nonexistent/program") == 0);
 }
 
-TEST_CASE("acme: a child past its deadline is killed with its process group") {
+TEST_CASE("child process: a child past its deadline is killed with its process group") {
   RealChildRunner runner;
   const auto start = std::chrono::steady_clock::now();
   // The grandchild (sleep) holds the pipe too: the whole group must go.

@@ -1,4 +1,4 @@
-#include "acme/process.h"
+#include "process/child.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace radflare::acme {
+namespace radflare {
 
 namespace {
 
@@ -92,7 +92,7 @@ ChildResult RealChildRunner::run(const std::vector<std::string>& argv, const std
         break;  // SIGKILL sent: stop reading (a grandchild may hold the pipe)
       }
     }
-    sd_notify(0, "WATCHDOG=1");  // waiting for a child is not a hang
+    if (feed_watchdog_) sd_notify(0, "WATCHDOG=1");  // waiting for a child is not a hang
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kill_at - clock::now()).count();
     pollfd p{pipefd[0], POLLIN, 0};
     int n = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(wait, 0, 1000)));
@@ -112,4 +112,4 @@ ChildResult RealChildRunner::run(const std::vector<std::string>& argv, const std
   return result;
 }
 
-}  // namespace radflare::acme
+}  // namespace radflare
