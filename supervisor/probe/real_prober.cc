@@ -10,7 +10,7 @@
 #include <memory>
 #include <thread>
 
-#include "probe/database_connection.h"
+#include "probe/database_probe.h"
 
 extern char** environ;
 
@@ -29,10 +29,9 @@ ProbeResult probe_orthanc(const Config& config) {
 }
 
 ProbeResult probe_postgresql(const Config& config) {
-  auto conn = connect_database(config.database, "radflare-probe");
-  if (PQstatus(conn.get()) != CONNECTION_OK) return {"postgresql", false, database_error(conn.get())};
-  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SELECT 1"), &PQclear);
-  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return {"postgresql", false, database_error(conn.get())};
+  RealChildRunner runner;  // on the event loop: waiting feeds the watchdog
+  DatabaseFacts facts = run_database_probe(config.database, "radflare-probe", false, runner);
+  if (!facts.ok) return {"postgresql", false, facts.error};
   return {"postgresql", true, "connected to " + config.database.host + ":" + std::to_string(config.database.port)};
 }
 

@@ -2,7 +2,7 @@
 // deadline passes:
 //   orthanc     GET /changes?last on loopback with the internal credential
 //               (it touches the database, unlike /system which is cached);
-//   postgresql  libpq connect + SELECT 1 with Orthanc's own settings;
+//   postgresql  SELECT 1 with Orthanc's own settings (radflare-pg-probe, a child);
 //   nginx       any HTTP answer on the public port.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Helpers of render/postgresql.cc, exposed for its tests (and for the
-// supervisor's libpq probe, which connects the way Orthanc does).
+// supervisor's PostgreSQL probe, which connects the way Orthanc does).
 #pragma once
 
 #include <cstdint>

@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "probe/database_probe.h"
 #include "render/paths.h"
 #include "render/postgresql.h"
 #include "render/render.h"
@@ -163,6 +164,38 @@ TEST_CASE("postgresql (live): bootstrap SQL is idempotent and the role can log i
   c.database.password = Secret("rotated-secret");
   REQUIRE(cluster.psql_file(postgresql_bootstrap_sql(c.database)) == 0);
   CHECK(try_login(c.database) == "");
+}
+
+TEST_CASE("postgresql (live): the probe program (radflare-pg-probe) with the role's own settings") {
+  if (!live_prerequisites()) return;
+  ThrowawayCluster& cluster = shared_cluster();
+  Config c = hostile_local_config(cluster.port);
+  REQUIRE(cluster.psql_file(postgresql_bootstrap_sql(c.database)) == 0);
+
+  // The real child process: the program built beside this test binary.
+  RealChildRunner runner(false);
+  DatabaseFacts facts = run_database_probe(c.database, "radflare-test", true, runner);
+  INFO("error: " << facts.error);
+  CHECK(facts.ok);
+  CHECK(facts.server_version.rfind("15", 0) == 0);
+  CHECK_FALSE(facts.ssl);
+  CHECK(facts.size_bytes > 1000000);
+  CHECK(facts.latency_ms > 0);
+  // Without --size (the reload's probe): no size.
+  CHECK(run_database_probe(c.database, "radflare-test", false, runner).size_bytes == -1);
+
+  DatabaseConfig wrong = c.database;
+  wrong.password = Secret("not-the-password");
+  facts = run_database_probe(wrong, "radflare-test", true, runner);
+  CHECK_FALSE(facts.ok);
+  CHECK(facts.error.find("password authentication failed") != std::string::npos);
+  CHECK(facts.error.find("not-the-password") == std::string::npos);
+
+  DatabaseConfig nobody = c.database;
+  nobody.port = free_port();  // nothing listens there
+  facts = run_database_probe(nobody, "radflare-test", false, runner);
+  CHECK_FALSE(facts.ok);
+  CHECK(facts.error.find("Connection refused") != std::string::npos);
 }
 
 int http_status(int port, const std::string& user_password) {

@@ -12,7 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include "probe/database_connection.h"
+#include "probe/database_probe.h"
 #include "status/time_text.h"
 #include "status/verdict.h"
 
@@ -141,30 +141,18 @@ json probe_database(const Config& config) {
               {"ok", false},
               {"error", ""}};
   if (!out["used"].get<bool>()) return out;
-  auto conn = connect_database(db, "radflare-status");
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    out["error"] = database_error(conn.get());
-    return out;
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<PGresult, decltype(&PQclear)> ping(PQexec(conn.get(), "SELECT 1"), &PQclear);
-  const auto t1 = std::chrono::steady_clock::now();
-  if (PQresultStatus(ping.get()) != PGRES_TUPLES_OK) {
-    out["error"] = database_error(conn.get());
+  // Not on the event loop: the runner leaves the watchdog alone.
+  RealChildRunner runner(false);
+  const DatabaseFacts facts = run_database_probe(db, "radflare-status", true, runner);
+  if (!facts.ok) {
+    out["error"] = facts.error;
     return out;
   }
   out["ok"] = true;
-  out["latency_ms"] = round_to(std::chrono::duration<double, std::milli>(t1 - t0).count(), 3);
-  out["server_version"] = PQparameterStatus(conn.get(), "server_version") ? PQparameterStatus(conn.get(), "server_version") : "";
-  out["ssl"] = PQsslInUse(conn.get()) == 1;
-  std::unique_ptr<PGresult, decltype(&PQclear)> size(
-      PQexec(conn.get(), "SELECT pg_database_size(current_database())"), &PQclear);
-  if (PQresultStatus(size.get()) == PGRES_TUPLES_OK && PQntuples(size.get()) == 1) {
-    int64_t bytes = -1;
-    const char* v = PQgetvalue(size.get(), 0, 0);
-    std::from_chars(v, v + std::strlen(v), bytes);
-    out["size_bytes"] = bytes;
-  }
+  out["latency_ms"] = round_to(facts.latency_ms, 3);
+  out["server_version"] = facts.server_version;
+  out["ssl"] = facts.ssl;
+  if (facts.size_bytes >= 0) out["size_bytes"] = facts.size_bytes;
   return out;
 }
 

@@ -8,7 +8,8 @@
 //               change), DICOMweb `studies?limit=1`, and the newest
 //               NewStudy/StableStudy from /changes — on loopback with the
 //               internal credential;
-//   postgresql  libpq with Orthanc's settings: SELECT 1 round trip, version,
+//   postgresql  with Orthanc's settings, in a child process (radflare-pg-probe,
+//               probe/database_probe.h): SELECT 1 round trip, version,
 //               database size, SSL in use;
 //   host        /proc/uptime, /proc/loadavg, /proc/meminfo, statvfs of the
 //               data volumes, the forwarder's <queue_path>/stats.json.
