@@ -17,6 +17,7 @@
 #include "status/cidr.h"
 #include "status/metrics.h"
 #include "status/report.h"
+#include "status/thread_pool.h"
 
 namespace radflare {
 
@@ -181,7 +182,10 @@ void StatusServer::listen(const std::string& address, int port) {
   l->requested_port = port;
   auto& svr = l->server;
   const int threads = options_.threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  const auto idle_thread = options_.idle_thread;
+  svr.new_task_queue = [threads, idle_thread] {
+    return new ElasticThreadPool(static_cast<size_t>(threads), idle_thread);
+  };
   // SO_REUSEADDR only (httplib's default adds SO_REUSEPORT, which would let
   // another process share the port).
   Listener* raw = l.get();

@@ -36,8 +36,10 @@ struct StatusServerOptions {
   // One thread per concurrent connection (httplib serves a kept-alive
   // connection on one thread): with fewer threads than clients, queued
   // connections wait for others' keep-alive runs (wrk -c50 with 8 threads:
-  // p90 390 ms). Idle threads cost ~20 kB each.
+  // p90 390 ms). Started as connections come, up to `threads`, and let go
+  // after `idle_thread` without one (status/thread_pool.h): ~16 kB each.
   int threads = 64;
+  std::chrono::milliseconds idle_thread{30000};
   int keep_alive_requests = 100;  // per connection, then it is closed
 };
 
