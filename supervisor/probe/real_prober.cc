@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "probe/database_probe.h"
+#include "render/nginx_conf.h"
+#include "render/render.h"
 
 extern char** environ;
 
@@ -39,9 +41,19 @@ ProbeResult probe_nginx(const Config& config) {
   httplib::Client client("127.0.0.1", config.web.http_port);
   client.set_connection_timeout(2);
   client.set_read_timeout(5);
-  auto res = client.Get("/");
+  // Not just "answers": answers with the files just written. A reload
+  // returns before nginx's old workers stop taking connections.
+  const std::string path(nginx::kGenerationPath);
+  auto res = client.Get(path);
   if (!res) return {"nginx", false, "no answer on port " + std::to_string(config.web.http_port)};
-  return {"nginx", true, "answered HTTP " + std::to_string(res->status)};
+  std::string served = res->status == 200 ? res->body : "";
+  while (!served.empty() && (served.back() == '\n' || served.back() == '\r')) served.pop_back();
+  const std::string expected = nginx_generation(config);
+  if (res->status != 200)
+    return {"nginx", false, "GET " + path + " answered HTTP " + std::to_string(res->status)};
+  if (served != expected)
+    return {"nginx", false, "serves configuration " + served + ", not yet " + expected};
+  return {"nginx", true, "serves configuration " + expected};
 }
 
 std::vector<ProbeResult> RealProber::probe(const Config& config) {

@@ -3,7 +3,9 @@
 //   orthanc     GET /changes?last on loopback with the internal credential
 //               (it touches the database, unlike /system which is cached);
 //   postgresql  SELECT 1 with Orthanc's own settings (radflare-pg-probe, a child);
-//   nginx       any HTTP answer on the public port.
+//   nginx       on the HTTP port, /.radflare/nginx-generation answering the
+//               digest of the files just written (a reload returns before
+//               nginx's old workers stop answering).
 #pragma once
 
 #include <chrono>

@@ -4,6 +4,9 @@
 // file maps each exact "Authorization: Basic ..." header to a user name, so
 // nginx compares strings instead of running bcrypt on every request (≈3 ms).
 // Passwords live only in root-only files nginx's master reads at (re)load.
+#include <openssl/evp.h>
+
+#include <array>
 #include <set>
 #include <stdexcept>
 
@@ -213,21 +216,51 @@ void write_http_level(ConfWriter& w, const SiteValues& v) {
 
 }  // namespace nginx
 
-std::vector<PlannedFile> render_nginx(const Config& config) {
+namespace {
+
+struct NginxRendering {
+  std::vector<PlannedFile> files;
+  std::string generation;
+};
+
+NginxRendering render_nginx_files(const Config& config) {
   nginx::SiteValues values = nginx::site_values(config);
   nginx::ConfWriter w;
   nginx::write_http_level(w, values);
   w.blank();
   nginx::write_servers(w, values);
 
-  std::vector<PlannedFile> files;
+  NginxRendering out;
+  std::vector<PlannedFile>& files = out.files;
   files.push_back({paths::kNginxSite,
                    nginx::header_comment("The appliance's public door: OHIF, DICOMweb and Orthanc.") + "\n" +
                        w.text(),
                    0644, "root", "root", false});
   files.push_back({paths::kNginxUsers, nginx::render_users(config), 0600, "root", "root", true});
   files.push_back({paths::kNginxUpstreamAuth, nginx::render_upstream_auth(config), 0600, "root", "root", true});
-  return files;
+
+  // The generation: a digest of all three files as rendered with the
+  // placeholder, which it then replaces (a file cannot hold its own digest).
+  // Any change to any of them, a rotated credential too, changes it.
+  std::string all;
+  for (const auto& f : files) all += f.path + '\0' + f.bytes + '\0';
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int md_len = 0;
+  if (EVP_Digest(all.data(), all.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1 || md_len < 8)
+    throw std::runtime_error("nginx: cannot compute the generation digest");
+  static const char* const kHex = "0123456789abcdef";
+  for (unsigned int i = 0; i < 8; ++i) out.generation += {kHex[md[i] >> 4], kHex[md[i] & 15]};
+  std::string& site = files.front().bytes;
+  for (size_t at = site.find(nginx::kGenerationPlaceholder); at != std::string::npos;
+       at = site.find(nginx::kGenerationPlaceholder, at))
+    site.replace(at, nginx::kGenerationPlaceholder.size(), out.generation);
+  return out;
 }
+
+}  // namespace
+
+std::vector<PlannedFile> render_nginx(const Config& config) { return render_nginx_files(config).files; }
+
+std::string nginx_generation(const Config& config) { return render_nginx_files(config).generation; }
 
 }  // namespace radflare

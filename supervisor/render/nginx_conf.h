@@ -23,6 +23,12 @@ class ConfWriter {
   int depth_ = 0;
 };
 
+// After a reload nginx's old workers answer new connections for a moment
+// (20-80 ms here): the supervisor's probe asks this path, on loopback, until
+// it answers the digest of the files it just wrote (render.h: nginx_generation).
+inline constexpr std::string_view kGenerationPath = "/.radflare/nginx-generation";
+inline constexpr std::string_view kGenerationPlaceholder = "@RADFLARE_NGINX_GENERATION@";
+
 // Every configured value the site file uses, already checked (nginx_quote.h)
 // so the writers below cannot forget a check.
 struct SiteValues {
@@ -42,6 +48,9 @@ struct SiteValues {
   bool hsts = false;
   std::string cert_file;  // quoted
   std::string key_file;   // quoted
+  // What kGenerationPath answers; render_nginx() puts the digest of the
+  // rendered files in place of this placeholder.
+  std::string generation = std::string(kGenerationPlaceholder);
 };
 
 SiteValues site_values(const Config& config);

@@ -228,6 +228,14 @@ TEST_CASE("live nginx: edge authentication") {
   CHECK(web.Get("/dicom-web/studies", {{"Authorization", lowered}})->status == 401);
   CHECK(web.Get("/dicom-web/studies", basic(kProxyUser, "test-proxy-password"))->status == 401);
 
+  // The generation, for the supervisor's probe on loopback, without credentials.
+  const auto proxied = site.backend.count();
+  res = web.Get("/.radflare/nginx-generation");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body == nginx_generation(site.config) + "\n");
+  CHECK(site.backend.count() == proxied);  // nginx answers it itself
+
   // The seed-compatible door: everything to Orthanc, same authentication.
   auto door = site.client(site.config.web.orthanc_port);
   CHECK(door.Get("/app/explorer.html")->status == 401);

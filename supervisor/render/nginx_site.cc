@@ -124,6 +124,18 @@ void write_ohif_locations(ConfWriter& w, const SiteValues& v, const Door& d) {
   w.close();
 }
 
+// In the server on the HTTP port, for the supervisor's probe only.
+void write_generation_location(ConfWriter& w, const SiteValues& v) {
+  w.line("# Which rendering this nginx serves (the supervisor's probe after a reload).");
+  w.open("location = " + std::string(kGenerationPath));
+  w.line("allow 127.0.0.1;");
+  w.line("allow ::1;");
+  w.line("deny all;");
+  w.line("default_type text/plain;");
+  w.line("return 200 \"" + v.generation + "\\n\";");
+  w.close();
+}
+
 void write_server_basics(ConfWriter& w, const SiteValues& v) {
   w.line("server_name " + v.server_names + ";");
   w.line("server_tokens off;");
@@ -166,6 +178,10 @@ void write_public_server(ConfWriter& w, const SiteValues& v, const Door& d) {
   w.line("gzip_types text/css text/plain application/javascript application/json application/wasm image/svg+xml "
          "application/dicom+json;");
   w.blank();
+  if (!d.https) {
+    write_generation_location(w, v);
+    w.blank();
+  }
   write_ohif_locations(w, v, d);
   w.blank();
   write_api_location(w, v, d, v.dicomweb_root, true);
@@ -182,6 +198,7 @@ void write_https_redirect_server(ConfWriter& w, const SiteValues& v) {
   w.open("server");
   w.line("listen " + std::to_string(v.http_port) + ";");
   write_server_basics(w, v);
+  write_generation_location(w, v);
   if (v.acme) {
     w.open("location /.well-known/acme-challenge/");
     w.line(std::string("root ") + paths::kAcmeWebroot + ";");

@@ -157,6 +157,39 @@ TEST_CASE("nginx: TLS") {
   CHECK(has(s, "add_header Strict-Transport-Security \"max-age=31536000\" always;"));
 }
 
+TEST_CASE("nginx: the generation the probe waits for, on the HTTP port, loopback only") {
+  Config c = example_config();
+  const std::string g = nginx_generation(c);
+  CHECK(g.size() == 16);
+  CHECK(g.find_first_not_of("0123456789abcdef") == std::string::npos);
+  std::string s = site(c);
+  CHECK(count(s, "location = /.radflare/nginx-generation {") == 1);
+  CHECK(has(s, "return 200 \"" + g + "\\n\";"));
+  CHECK(has(s, "allow 127.0.0.1;\n        allow ::1;\n        deny all;"));
+  CHECK_FALSE(has(s, "@RADFLARE_NGINX_GENERATION@"));
+  CHECK(nginx_generation(c) == g);  // the same files, the same generation
+
+  // Any file changing changes it: the site, or only a credential include.
+  Config cors = c;
+  cors.web.cors_origins = {"https://app.example.com"};
+  CHECK(nginx_generation(cors) != g);
+  Config rotated = c;
+  rotated.admin.password = Secret("a-rotated-admin-password");
+  CHECK(site(rotated) != s);  // the generation line differs...
+  CHECK(nginx_generation(rotated) != g);
+  Config internal = c;
+  internal.internal.proxy_password = Secret("another-internal-password");
+  CHECK(nginx_generation(internal) != g);
+
+  // With TLS, on the plain-HTTP server (the one the probe reaches), once.
+  c.tls.mode = TlsMode::Manual;
+  c.tls.cert_file = "/etc/radflare/tls/cert.pem";
+  c.tls.key_file = "/etc/radflare/tls/key.pem";
+  s = site(c);
+  CHECK(count(s, "location = /.radflare/nginx-generation {") == 1);
+  CHECK(s.find("nginx-generation") < s.find("listen 443 ssl"));
+}
+
 TEST_CASE("nginx: values that could break out of a directive are refused") {
   auto refused = [](Config c, const std::string& field) {
     try {

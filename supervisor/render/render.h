@@ -15,6 +15,10 @@ std::vector<PlannedFile> render_python(const Config& config);      // render/pyt
 std::vector<PlannedFile> render_nginx(const Config& config);       // render/nginx.cc
 std::vector<PlannedFile> render_ohif(const Config& config);        // render/ohif.cc
 
+// What nginx answers on loopback at /.radflare/nginx-generation once it
+// serves the files render_nginx(config) wrote: a digest of those files.
+std::string nginx_generation(const Config& config);  // render/nginx.cc
+
 // All of the above, in a stable order.
 Plan render_plan(const Config& config);  // render/render.cc
 
