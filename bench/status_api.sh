@@ -15,13 +15,24 @@
 # status_api_table; alone: sudo bash bench/appliance.sh build/radflare . status
 # Use an optimised build (the default RelWithDebInfo of `make`), not Debug.
 
+# COMMAND...: runs COMMAND as a load generator that yields the CPU to the
+# appliance: nice 19, in a session of its own whose autogroup (the unit the
+# scheduler shares the CPU between when there is no cpu cgroup) is at nice 19.
+wrk_yielding() {
+  setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' wrk_yielding "$@"
+}
+
 # COPY SECONDS ROUNDS: the table for the booted container COPY (lib.sh sourced).
 status_api_table() {
   local c=$1 secs=$2 rounds=$3 conns=${STATUS_BENCH_CONNECTIONS:-50}
-  # One wrk thread: wrk runs on the appliance's own 2 cores here, and a
-  # second wrk thread takes the core the server needs (with -t2 the server
-  # alone, a bare cpp-httplib hello world, already shows p99 8-13 ms). The
-  # real clients are on the office LAN. One -t2 round is shown beside it.
+  # The real clients are on the office LAN and use none of the appliance's
+  # CPU; here wrk shares its 2 cores. So wrk runs with one thread and yields:
+  # nice 19 in a session of its own at autogroup nice 19. As an equal (its
+  # own session at nice 0, as any other program on this machine) the
+  # scheduler shares the CPU between wrk's session and the server's, and the
+  # server waits out wrk's turns: p99 7-50 ms for the bare reference server
+  # too (3 ms with both in one session). One such round, and one with -t2,
+  # are shown beside the main rows.
   local wrk_threads=${STATUS_BENCH_WRK_THREADS:-1}
   command -v wrk >/dev/null || fail "needs wrk (scripts/install-deps.sh)"
   local url=http://$CT_IP:8090/api/status
@@ -57,7 +68,7 @@ status_api_table() {
   # shellcheck disable=SC2034  # set by the eval of wrk_round's line
   local i line p50_ms p90_ms p99_ms max_ms requests rps errors
   # THREADS URL -> wrk's RESULT line (status_api.lua) without its prefix
-  wrk_round() { wrk -t"$1" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$2" | sed -n 's/^RESULT //p'; }
+  wrk_round() { wrk_yielding wrk -t"$1" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$2" | sed -n 's/^RESULT //p'; }
   for i in $(seq "$rounds"); do
     line=$(wrk_round "$wrk_threads" "$url")
     echo "# round $i, radflare: $line" >&2
@@ -73,6 +84,8 @@ status_api_table() {
   floor_rss=$(in_ct "$c" awk '$1 == "VmRSS:" {print $2}' "/proc/$floor_pid/status")
   in_ct "$c" systemctl stop radflare-bench-reference.service radflare-bench-floor.service
   eval "$(wrk_round 2 "$url" | sed 's/\([a-z0-9_]*\)=/t2_\1=/g')"
+  eval "$(setsid wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$SRC/bench/status_api.lua" "$url" |
+    sed -n 's/^RESULT //p' | sed 's/\([a-z0-9_]*\)=/peer_\1=/g')"
   local rss_after hwm anon threads
   rss_after=$(mem VmRSS) hwm=$(mem VmHWM) anon=$(mem RssAnon) threads=$(mem Threads)
   # RSS counts every shared-library page this process maps, also those
@@ -97,10 +110,11 @@ status_api_table() {
   goal_rss=$(awk -v v="$hwm" 'BEGIN {print (v <= 15 * 1024 ? "met" : "**not met**")}')
   echo "| status API, GET /api/status (${bytes} B), $conns clients (load $(cut -d' ' -f1-3 /proc/loadavg)) | p50 ms | p99 ms | max ms | req/s | errors | goal |"
   echo "|---|---|---|---|---|---|---|"
-  echo "| wrk -t$wrk_threads, ${secs} s × $rounds (medians) | $m50 | $m99 | – | $mrps | $(IFS=+; echo "${errs[*]}") | p99 ≤ 5 ms: $goal_p99 |"
+  echo "| wrk -t$wrk_threads yielding the CPU (nice 19, as LAN clients use none of it), ${secs} s × $rounds (medians) | $m50 | $m99 | – | $mrps | $(IFS=+; echo "${errs[*]}") | p99 ≤ 5 ms: $goal_p99 |"
   echo "| reference: bare cpp-httplib, same set-up and bytes, same container, rounds alternating (medians) | $r50 | $r99 | – | $rrps | | |"
   echo "| radflare / reference | $(awk -v a="$m50" -v b="$r50" 'BEGIN {printf "%.2f", a / b}') | $(awk -v a="$m99" -v b="$r99" 'BEGIN {printf "%.2f", a / b}') | | $(awk -v a="$mrps" -v b="$rrps" 'BEGIN {printf "%.2f", a / b}') | | |"
   echo "| wrk -t2, ${secs} s × 1 (wrk takes both cores) | $t2_p50_ms | $t2_p99_ms | $t2_max_ms | $t2_rps | $t2_errors | |"
+  echo "| wrk -t$wrk_threads as an equal (own session, nice 0), ${secs} s × 1 | $peer_p50_ms | $peer_p99_ms | $peer_max_ms | $peer_rps | $peer_errors | |"
   echo
   echo "| supervisor memory (MB), $threads threads | RSS before | RSS after | RSS peak | PSS after | USS after | anonymous after | goal |"
   echo "|---|---|---|---|---|---|---|---|"
