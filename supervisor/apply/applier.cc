@@ -43,7 +43,7 @@ ApplyResult Applier::apply(const Plan& plan, const Config& config) {
   for (const auto& p : stale) result.changed.push_back(p);
 
   const bool units_change = !last_config_ || last_config_->database.mode != config.database.mode;
-  if (result.changed.empty() && !units_change) {
+  if (result.changed.empty() && !units_change && !fallback_) {
     last_config_ = config;
     last_paths_.assign(now.begin(), now.end());
     return result;  // NoChange: nothing written, no unit touched
@@ -55,12 +55,19 @@ ApplyResult Applier::apply(const Plan& plan, const Config& config) {
     if (std::find(result.changed.begin(), result.changed.end(), f.path) != result.changed.end())
       write_plan(Plan{{f}}, {paths_.root, true});
   for (const auto& p : stale) ::unlink(under_root(paths_.root, p).c_str());
-  result.actions = actions_for(result.changed);
+  // After an interrupted apply (revert_to), the files it wrote may be on
+  // disk already, unchanged now, while their units still run the ones from
+  // before: their restarts and reloads are owed too.
+  std::vector<std::string> act_on = result.changed;
+  if (fallback_)
+    for (const auto& [path, state] : fallback_->files())
+      if (std::find(act_on.begin(), act_on.end(), path) == act_on.end()) act_on.push_back(path);
+  result.actions = actions_for(act_on);
   result.outcome = ApplyResult::Outcome::Applied;
 
   // nginx checks its own files before anything reloads: a bad nginx config
   // is caught while every unit still runs the old one.
-  if (auto problem = check_nginx(result.changed); !problem.empty()) {
+  if (auto problem = check_nginx(act_on); !problem.empty()) {
     result.cause = problem;
     return revert(std::move(result), before, {}, false, false);
   }

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "apply/fakes.h"
@@ -176,4 +177,34 @@ TEST_CASE("apply: an interrupted apply's journal is found by the next supervisor
   CHECK(rig.live(paths::kOrthancJson) == before);
   CHECK(systemd.calls == std::vector<std::string>{"RestartUnit orthanc.service"});
   CHECK_FALSE(next.interrupted_apply());
+}
+
+TEST_CASE("apply: converging after an interrupted apply also runs the actions its files are owed") {
+  Rig rig;
+  Config c = example_config();
+  rig.applier.apply(render_plan(c), c);
+  // A supervisor killed after writing the new nginx site, before reloading
+  // nginx: the file on disk is already the one the TOML asks for.
+  Config cors = c;
+  cors.web.cors_origins = {"https://app.example.com"};
+  Snapshot::capture((rig.dir / "root").string(), {paths::kNginxSite}).save_journal((rig.dir / "journal").string());
+  write_plan(Plan{{file_at(render_nginx(cors), paths::kNginxSite)}}, {(rig.dir / "root").string(), true});
+
+  FakeSystemd systemd;
+  FakeProber prober;
+  FakeCommands commands;
+  Applier next{{rig.dir / "root", (rig.dir / "journal").string()}, systemd, prober, commands};
+  next.revert_to(next.interrupted_apply());
+  ApplyResult r = next.apply(render_plan(cors), cors);
+  CHECK(r.outcome == ApplyResult::Outcome::Applied);
+  CHECK(r.changed.empty());  // nothing left to write...
+  // ...but nginx still runs the old site: it is checked and reloaded.
+  CHECK(commands.ran.size() == 1);
+  CHECK(std::find(systemd.calls.begin(), systemd.calls.end(), "ReloadUnit nginx.service") != systemd.calls.end());
+  CHECK_FALSE(next.interrupted_apply());
+
+  // The next reload with nothing changed is a no-op again.
+  systemd.calls.clear();
+  CHECK(next.apply(render_plan(cors), cors).outcome == ApplyResult::Outcome::NoChange);
+  CHECK(systemd.calls.empty());
 }
