@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -89,6 +90,35 @@ bool CertInfo::covers(const std::vector<std::string>& domains) const {
   });
 }
 
+std::string serial_hex(const X509* cert) {
+  Bignum serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (!serial) return "";
+  char* hex = BN_bn2hex(serial.get());
+  std::string out = lower(hex);
+  OPENSSL_free(hex);
+  return out;
+}
+
+std::string served_serial(int port, const std::string& server_name) {
+  using Ctx = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX_free>>;
+  Ctx ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return "";
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // which certificate, not whether it is trusted
+  Bio bio(BIO_new_ssl_connect(ctx.get()));
+  if (!bio) return "";
+  SSL* ssl = nullptr;
+  BIO_get_ssl(bio.get(), &ssl);
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  BIO_set_conn_hostname(bio.get(), target.c_str());
+  if (!ssl || SSL_set_tlsext_host_name(ssl, server_name.c_str()) != 1 || BIO_do_connect(bio.get()) <= 0 ||
+      BIO_do_handshake(bio.get()) <= 0) {
+    ERR_clear_error();
+    return "";
+  }
+  X509Ptr cert(SSL_get1_peer_certificate(ssl));
+  return cert ? serial_hex(cert.get()) : "";
+}
+
 std::optional<CertInfo> inspect_pem(const std::string& pem, std::string* problem) {
   X509Ptr cert = first_cert(pem);
   if (!cert) {
@@ -101,12 +131,7 @@ std::optional<CertInfo> inspect_pem(const std::string& pem, std::string* problem
   info.not_after = to_time(X509_get0_notAfter(cert.get()));
   info.subject = name_line(X509_get_subject_name(cert.get()));
   info.issuer = name_line(X509_get_issuer_name(cert.get()));
-  Bignum serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
-  if (serial) {
-    char* hex = BN_bn2hex(serial.get());
-    info.serial = lower(hex);
-    OPENSSL_free(hex);
-  }
+  info.serial = serial_hex(cert.get());
   Names sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans.get(), i);

@@ -27,6 +27,11 @@ struct CertInfo {
 // The first certificate of a PEM chain; nullopt (and `problem`) when none parses.
 std::optional<CertInfo> inspect_pem(const std::string& pem, std::string* problem = nullptr);
 
+// The serial (as CertInfo::serial) of the certificate a TLS server on
+// 127.0.0.1:port presents for `server_name` (SNI), unverified; "" when no
+// handshake succeeds.
+std::string served_serial(int port, const std::string& server_name);
+
 // Does the private key (PEM) belong to the first certificate of the chain?
 bool key_matches(const std::string& chain_pem, const std::string& key_pem);
 

@@ -1,7 +1,12 @@
 #include "acme/certificate.h"
 
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -69,4 +74,49 @@ TEST_CASE("acme: what is not a certificate is reported, not thrown") {
   CHECK_FALSE(key_matches("", ""));
   CHECK(iso_utc(0).empty());
   CHECK(iso_utc(86400) == "1970-01-02T00:00:00Z");
+}
+
+TEST_CASE("certificate: the serial a real TLS server presents (openssl s_server)") {
+  const PemPair pair = make_placeholder({"pacs.test"});
+  const auto dir = std::filesystem::temp_directory_path() / ("radflare-served-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cert.pem") << pair.chain;
+  std::ofstream(dir / "key.pem") << pair.key;
+  // A free port: bind to 0, read it back, let it go.
+  int port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  CHECK(served_serial(port, "pacs.test") == "");  // nothing listens yet
+
+  const pid_t server = ::fork();
+  REQUIRE(server >= 0);
+  if (server == 0) {
+    const std::string accept = "127.0.0.1:" + std::to_string(port);
+    const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+    ::freopen("/dev/null", "w", stdout);
+    ::freopen("/dev/null", "w", stderr);
+    ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(), "-cert", cert.c_str(),
+             "-key", key.c_str(), nullptr);
+    ::_exit(127);
+  }
+  std::string served;
+  for (int i = 0; i < 250 && served.empty(); ++i) {
+    served = served_serial(port, "pacs.test");
+    if (served.empty()) ::usleep(20000);
+  }
+  ::kill(server, SIGTERM);
+  ::waitpid(server, nullptr, 0);
+  std::filesystem::remove_all(dir);
+  const auto info = inspect_pem(pair.chain);
+  REQUIRE(info);
+  CHECK(served == info->serial);
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "plan/write.h"
 #include "render/paths.h"
@@ -265,7 +266,23 @@ std::string AcmeRenewal::install_lineage(const std::vector<std::string>& domains
     put_back();
     return "reloading nginx.service failed (" + j.describe() + "); the previous certificate is back";
   }
+  wait_until_served(info->serial, domains.front());
   return "";
+}
+
+void AcmeRenewal::wait_until_served(const std::string& serial, const std::string& server_name) {
+  // The reload job ends before nginx's old workers stop taking connections
+  // (20-80 ms): `radflare renew` returns once a client gets the new pair.
+  if (!config_) return;
+  const auto until = std::chrono::steady_clock::now() + serve_deadline;
+  while (served_serial(config_->web.https_port, server_name) != serial) {
+    if (std::chrono::steady_clock::now() >= until) {
+      spdlog::warn("nginx still serves another certificate than serial {} {} ms after its reload", serial,
+                   serve_deadline.count());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void AcmeRenewal::publish(time_t now) {

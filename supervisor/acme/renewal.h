@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,13 +31,13 @@
 
 #include "acme/certbot.h"
 #include "acme/certificate.h"
-#include "process/child.h"
 #include "acme/schedule.h"
 #include "config/config.h"
 #include "daemon/control.h"
 #include "daemon/status_board.h"
 #include "daemon/task.h"
 #include "probe/probe.h"
+#include "process/child.h"
 #include "systemd/systemd_client.h"
 
 namespace radflare::acme {
@@ -69,11 +70,16 @@ class AcmeRenewal final : public radflare::DaemonTask {
   void publish(time_t now);
 
   std::chrono::milliseconds certbot_deadline{120000};
+  // After nginx's reload: how a client sees the certificate (certificate.h),
+  // and how long to wait for the new one. Replaced in tests (no nginx).
+  std::function<std::string(int port, const std::string& server_name)> served_serial = acme::served_serial;
+  std::chrono::milliseconds serve_deadline{10000};
 
  private:
   enum class Trigger { Scheduled, Requested, Forced };
   ControlAnswer attempt(time_t now, Trigger trigger);
   std::string install_lineage(const std::vector<std::string>& domains);
+  void wait_until_served(const std::string& serial, const std::string& server_name);
   std::optional<CertInfo> live_certificate() const;
   RenewalRecord read_record() const;
   void write_record(const RenewalRecord& record) const;

@@ -67,6 +67,11 @@ struct Fixture {
     certbot = fake.get();
     certbot->lineage = root / "var/lib/radflare/letsencrypt/live/radflare";
     task = std::make_unique<AcmeRenewal>(config, board, systemd, commands, root.string(), std::move(fake));
+    // No nginx here: a client gets whatever pair is installed.
+    task->served_serial = [this](int, const std::string&) {
+      auto info = inspect_pem(live());
+      return info ? info->serial : std::string();
+    };
   }
   ~Fixture() { fs::remove_all(root); }
   std::string live() const { return slurp(root / "var/lib/radflare/tls/fullchain.pem"); }
