@@ -6,7 +6,7 @@
 # shellcheck shell=bash
 
 CFGS="a b c"
-READ_RUNS=${BENCH_READ_RUNS:-5}   # the short scenarios get more runs (less noise)
+READ_RUNS=${BENCH_READ_RUNS:-7}   # the short scenarios get more runs (their per-round ratios spread 0.6-1.4)
 record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$T/results.tsv"; }
 per_second() { awk -v n="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.2f", n / (t1 - t0) }'; }
 
