@@ -64,10 +64,12 @@ meta load "$LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end
 date=$(date -u +%Y-%m-%d)
 out=${BENCH_OUT:-$BENCH/results/$date.md}
 mkdir -p "$(dirname "$out")"
-if [[ -n ${BENCH_HOLD:-} ]]; then   # for tuning by hand: keep the stack up
+$PY "$BENCH/report.py" "$T/results.tsv" "$T/meta.tsv" | tee "$out"
+say "table written to $out"
+# For tuning by hand: keep the stack up, after the table is safe (stopping the
+# hold ends the script with the kill's status).
+if [[ -n ${BENCH_HOLD:-} ]]; then
   declare -p URL AUTH HTTP DICOM AET CONF OPID REF_STUDY REF_SERIES >"$T/stack.env"
   say "holding the stack (state in $T/stack.env); kill $$ to stop"
   sleep infinity & wait $!
 fi
-$PY "$BENCH/report.py" "$T/results.tsv" "$T/meta.tsv" | tee "$out"
-say "table written to $out"
