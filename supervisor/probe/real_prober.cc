@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <thread>
@@ -63,9 +64,11 @@ std::vector<ProbeResult> RealProber::probe(const Config& config) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   for (auto p : probes) {
     ProbeResult r = p(config);
+    auto wait = std::min(first_wait, interval);
     while (!r.ok && std::chrono::steady_clock::now() < until) {
       sd_notify(0, "WATCHDOG=1");  // waiting for a restarted service is not a hang
-      std::this_thread::sleep_for(interval);
+      std::this_thread::sleep_for(wait);
+      wait = std::min(wait * 2, interval);
       r = p(config);
     }
     out.push_back(std::move(r));
