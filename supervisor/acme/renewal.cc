@@ -272,7 +272,7 @@ std::string AcmeRenewal::install_lineage(const std::vector<std::string>& domains
 
 void AcmeRenewal::wait_until_served(const std::string& serial, const std::string& server_name) {
   // The reload job ends before nginx's old workers stop taking connections
-  // (20-80 ms): `radflare renew` returns once a client gets the new pair.
+  // (20-250 ms here): `radflare renew` returns once a client gets the new pair.
   if (!config_) return;
   const auto until = std::chrono::steady_clock::now() + serve_deadline;
   while (served_serial(config_->web.https_port, server_name) != serial) {

@@ -21,7 +21,7 @@ class RealProber final : public Prober {
   // Orthanc restarts in 1-3 s here; 20 s leaves room and keeps a revert under 30 s.
   std::chrono::milliseconds deadline{20000};
   // Between attempts: first_wait, doubling up to interval. nginx's old workers
-  // stop answering 20-80 ms after a reload; a flat 250 ms made every nginx
+  // stop answering 20-250 ms after a reload; a flat 250 ms made every nginx
   // reload wait 250-500 ms for a probe (measured: a CORS reload 594 ms).
   std::chrono::milliseconds first_wait{10};
   std::chrono::milliseconds interval{250};

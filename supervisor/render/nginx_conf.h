@@ -24,7 +24,7 @@ class ConfWriter {
 };
 
 // After a reload nginx's old workers answer new connections for a moment
-// (20-80 ms here): the supervisor's probe asks this path, on loopback, until
+// (20-250 ms here): the supervisor's probe asks this path, on loopback, until
 // it answers the digest of the files it just wrote (render.h: nginx_generation).
 inline constexpr std::string_view kGenerationPath = "/.radflare/nginx-generation";
 inline constexpr std::string_view kGenerationPlaceholder = "@RADFLARE_NGINX_GENERATION@";
