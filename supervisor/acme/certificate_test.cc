@@ -1,9 +1,7 @@
 #include "acme/certificate.h"
 
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -12,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
+
+#include "render/nginx_harness.h"
 
 using namespace radflare::acme;
 
@@ -82,19 +82,7 @@ TEST_CASE("certificate: the serial a real TLS server presents (openssl s_server)
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "cert.pem") << pair.chain;
   std::ofstream(dir / "key.pem") << pair.key;
-  // A free port: bind to 0, read it back, let it go.
-  int port = 0;
-  {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-    ::close(fd);
-  }
+  const int port = radflare::nginx_testing::free_port();
   CHECK(served_serial(port, "pacs.test") == "");  // nothing listens yet
 
   const pid_t server = ::fork();

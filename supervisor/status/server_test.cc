@@ -1,13 +1,11 @@
 #include "status/server.h"
 
 #include <doctest/doctest.h>
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/status_board.h"
+#include "render/nginx_harness.h"
 
 using namespace radflare;
 using nlohmann::json;
@@ -129,19 +127,7 @@ TEST_CASE("status server: a new listen port on reload moves the listener") {
   server.configure(&c);
   wait_listening(server);
   const int first = server.port();
-  // Another free port: bind one, read it, release it.
-  int other = 0;
-  {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    other = ntohs(a.sin_port);
-    ::close(fd);
-  }
+  const int other = nginx_testing::free_port();
   REQUIRE(other > 0);
   c.status.port = other;
   server.configure(&c);
