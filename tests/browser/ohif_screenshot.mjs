@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { canvasStats, imageShownAt, showsImage } from './viewport.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -102,10 +103,10 @@ async function run(context) {
   let best = null;
   while (Date.now() < deadline) {
     best = await page.evaluate(canvasStats).catch(() => null);
-    if (best && best.stddev > 8 && best.litFraction > 0.05) break;
+    if (showsImage(best)) break;
     await page.waitForTimeout(1000);
   }
-  if (!best || best.stddev <= 8 || best.litFraction <= 0.05) {
+  if (!showsImage(best)) {
     await screenshot(page, a.out.replace(/\.png$/, '') + '-failed.png');
     throw new Error(`viewport canvas stayed blank within ${a.timeout} s `
       + `(best canvas: ${JSON.stringify(best)}); problems seen:\n  ${problems.join('\n  ') || 'none'}`);
@@ -145,24 +146,8 @@ async function timing(context) {
   const viewer = `${ohif}viewer?StudyInstanceUIDs=${encodeURIComponent(a.study)}`;
   const firstImage = async () => {
     await page.goto(viewer, { waitUntil: 'commit', timeout: left() });
-    const h = await page.waitForFunction(() => {
-      const c = [...document.querySelectorAll('canvas')].filter((x) => x.offsetParent && x.width > 0)
-        .sort((x, y) => y.clientWidth * y.clientHeight - x.clientWidth * x.clientHeight)[0];
-      if (!c || c.clientWidth < 300) return false;
-      const s = document.createElement('canvas');
-      s.width = c.width; s.height = c.height;
-      const g = s.getContext('2d');
-      g.drawImage(c, 0, 0);
-      const d = g.getImageData(0, 0, s.width, s.height).data;
-      let n = 0, sum = 0, sq = 0, lit = 0;
-      for (let i = 0; i < d.length; i += 16) {
-        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-        n++; sum += y; sq += y * y; if (y > 20) lit++;
-      }
-      const mean = sum / n;
-      const ok = Math.sqrt(Math.max(0, sq / n - mean * mean)) > 8 && lit / n > 0.05;
-      return ok ? performance.now() : false;
-    }, null, { polling: 50, timeout: left() }).catch(() => null);
+    const h = await page.waitForFunction(imageShownAt, null, { polling: 50, timeout: left() })
+      .catch(() => null);
     if (!h) {
       if (a.out) await screenshot(page, a.out.replace(/\.png$/, '') + '-failed.png');
       throw new Error(`viewport canvas stayed blank within ${a.timeout} s; problems seen:\n  `
@@ -180,27 +165,4 @@ async function timing(context) {
 async function screenshot(page, path) {
   mkdirSync(dirname(path), { recursive: true });
   await page.screenshot({ path });
-}
-
-// Runs in the page: take the largest visible canvas (the viewport; thumbnails
-// are small canvases too), copy it into a 2D scratch canvas (works for 2D and
-// WebGL sources alike) and measure the luminance spread.
-function canvasStats() {
-  const area = (c) => c.clientWidth * c.clientHeight;
-  const shown = [...document.querySelectorAll('canvas')].filter((c) => c.offsetParent && c.width > 0);
-  const c = shown.sort((x, y) => area(y) - area(x))[0];
-  if (!c || c.clientWidth < 300) return null;
-  const s = document.createElement('canvas');
-  s.width = c.width; s.height = c.height;
-  const g = s.getContext('2d');
-  g.drawImage(c, 0, 0);
-  const d = g.getImageData(0, 0, s.width, s.height).data;
-  let n = 0, sum = 0, sq = 0, lit = 0;
-  for (let i = 0; i < d.length; i += 16) {  // every 4th pixel is plenty
-    const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-    n++; sum += y; sq += y * y; if (y > 20) lit++;
-  }
-  const mean = sum / n;
-  return { width: c.width, height: c.height, class: c.className, mean,
-    stddev: Math.sqrt(Math.max(0, sq / n - mean * mean)), litFraction: lit / n };
 }

@@ -1,6 +1,6 @@
 // Where OHIF's time to first image goes (a benchmark investigation, not a test):
 // opens the viewer in a fresh headless Chromium, waits for the first frame with
-// an image (the same check as ohif_screenshot.mjs --timing), then prints
+// an image (viewport.mjs, as ohif_screenshot.mjs --timing), then prints
 //   - every request as "start ms, end ms, bytes on the wire, bytes decoded, kind, path"
 //     (the page's Resource Timing: a waterfall, times from the navigation);
 //   - the main thread's long tasks (> 50 ms) as [start, duration];
@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { imageShownAt } from './viewport.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -54,23 +55,7 @@ try {
   const viewer = new URL(`viewer?StudyInstanceUIDs=${encodeURIComponent(a.study)}`,
     new URL(a['ohif-path'], a.base)).href;
   await page.goto(viewer, { waitUntil: 'commit' });
-  const shown = await page.waitForFunction(() => {
-    const c = [...document.querySelectorAll('canvas')].filter((x) => x.offsetParent && x.width > 0)
-      .sort((x, y) => y.clientWidth * y.clientHeight - x.clientWidth * x.clientHeight)[0];
-    if (!c || c.clientWidth < 300) return false;
-    const s = document.createElement('canvas');
-    s.width = c.width; s.height = c.height;
-    const g = s.getContext('2d');
-    g.drawImage(c, 0, 0);
-    const d = g.getImageData(0, 0, s.width, s.height).data;
-    let n = 0, sum = 0, sq = 0, lit = 0;
-    for (let i = 0; i < d.length; i += 16) {
-      const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-      n++; sum += y; sq += y * y; if (y > 20) lit++;
-    }
-    const mean = sum / n;
-    return Math.sqrt(Math.max(0, sq / n - mean * mean)) > 8 && lit / n > 0.05 ? performance.now() : false;
-  }, null, { polling: 50, timeout: 90000 });
+  const shown = await page.waitForFunction(imageShownAt, null, { polling: 50, timeout: 90000 });
   const firstImageMs = Math.round(await shown.jsonValue());
   const { profile } = await cdp.send('Profiler.stop');
   if (a['profile-out']) writeFileSync(a['profile-out'], JSON.stringify(profile));

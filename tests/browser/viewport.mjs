@@ -1,0 +1,35 @@
+// What "the viewer shows an image" means, shared by ohif_screenshot.mjs (the
+// tests and the benchmark) and ohif_waterfall.mjs. Both functions run in the page.
+
+// The largest visible canvas (the viewport; thumbnails are small canvases too),
+// copied into a 2D scratch canvas (works for 2D and WebGL sources alike), and its
+// luminance spread. null while there is no viewport-sized canvas.
+export function canvasStats() {
+  const area = (c) => c.clientWidth * c.clientHeight;
+  const shown = [...document.querySelectorAll('canvas')].filter((c) => c.offsetParent && c.width > 0);
+  const c = shown.sort((x, y) => area(y) - area(x))[0];
+  if (!c || c.clientWidth < 300) return null;
+  const s = document.createElement('canvas');
+  s.width = c.width; s.height = c.height;
+  const g = s.getContext('2d');
+  g.drawImage(c, 0, 0);
+  const d = g.getImageData(0, 0, s.width, s.height).data;
+  let n = 0, sum = 0, sq = 0, lit = 0;
+  for (let i = 0; i < d.length; i += 16) {  // every 4th pixel is plenty
+    const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+    n++; sum += y; sq += y * y; if (y > 20) lit++;
+  }
+  const mean = sum / n;
+  return { width: c.width, height: c.height, class: c.className, mean,
+    stddev: Math.sqrt(Math.max(0, sq / n - mean * mean)), litFraction: lit / n };
+}
+
+// An image, not a blank or uniform canvas: some contrast, and some lit pixels.
+export function showsImage(stats) {
+  return Boolean(stats) && stats.stddev > 8 && stats.litFraction > 0.05;
+}
+
+// For page.waitForFunction: the page's performance.now() (milliseconds since the
+// navigation started) once the viewport shows an image, false until then.
+export const imageShownAt =
+  `(() => { const showsImage = ${showsImage}; return showsImage((${canvasStats})()) ? performance.now() : false; })()`;
