@@ -16,12 +16,10 @@
 // Chromium emulates a link of MBIT Mbit/s each way and RTT_MS ms of latency
 // (DevTools throttling: compressed bytes count). --out optional.
 // (Chromium's own --screenshot fires before the frames arrive, hence this.)
-import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { canvasStats, imageShownAt, showsImage } from './viewport.mjs';
+import { canvasStats, imageShownAt, openFreshChromium, showsImage } from './viewport.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -43,23 +41,14 @@ const ohif = new URL(a['ohif-path'], a.base).href;
 
 function die(msg) { console.error(`ohif_screenshot: ${msg}`); process.exit(1); }
 
-const profile = mkdtempSync(join(tmpdir(), 'radflare-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  httpCredentials: { username: a.user, password },
-  viewport: { width: 1280, height: 800 },
-});
+const { context, close } = await openFreshChromium(a.user, password);
 let failure = null;
 try {
   await (a.timing ? timing(context) : run(context));
 } catch (e) {
   failure = e.message;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 if (failure) die(failure);
 

@@ -11,12 +11,9 @@
 //        [--user admin --password-file F] [--ohif-path /ohif/] [--profile-out F.cpuprofile]
 //
 // The .cpuprofile opens in Chromium's DevTools (Performance panel, "Load profile").
-import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { imageShownAt } from './viewport.mjs';
+import { imageShownAt, openFreshChromium } from './viewport.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,13 +29,7 @@ if (!a.base || !a.study) {
 const password = a['password-file']
   ? readFileSync(a['password-file'], 'utf8').trim() : process.env.RADFLARE_PASSWORD ?? '';
 
-const dir = mkdtempSync(join(tmpdir(), 'radflare-waterfall-'));
-const context = await chromium.launchPersistentContext(dir, {
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  httpCredentials: { username: a.user, password }, viewport: { width: 1280, height: 800 },
-});
+const { context, close } = await openFreshChromium(a.user, password);
 try {
   const page = context.pages()[0] ?? await context.newPage();
   await page.addInitScript(() => {
@@ -83,6 +74,5 @@ try {
   for (const [key, ms] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25))
     console.log(`${Math.round(ms)}\t${key}`);
 } finally {
-  await context.close();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
 }

@@ -1,5 +1,29 @@
-// What "the viewer shows an image" means, shared by ohif_screenshot.mjs (the
-// tests and the benchmark) and ohif_waterfall.mjs. Both functions run in the page.
+// What ohif_screenshot.mjs (the tests and the benchmark) and ohif_waterfall.mjs
+// share, so that both measure the same thing: the browser they open, and what
+// "the viewer shows an image" means (canvasStats and showsImage run in the page).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Debian's Chromium, headless, with a fresh profile (nothing cached), logged in
+// with Basic credentials. close() also removes the profile.
+export async function openFreshChromium(user, password) {
+  const profile = mkdtempSync(join(tmpdir(), 'radflare-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    httpCredentials: { username: user, password },
+    viewport: { width: 1280, height: 800 },
+  });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
 
 // The largest visible canvas (the viewport; thumbnails are small canvases too),
 // copied into a 2D scratch canvas (works for 2D and WebGL sources alike), and its
