@@ -26,7 +26,6 @@
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 RF_PIDS=()          # processes to stop, in order
 RF_PG_DATA=()       # clusters to stop with pg_ctl
-RF_USED_PORTS=" "
 
 rf_ok() { echo "ok - $*"; }
 
@@ -76,13 +75,15 @@ rf_cleanup() {
 }
 
 # A loopback port nobody listens on now, never the same one twice per run.
+# Callers use $(rf_free_port), a subshell: the ports handed out are kept in a
+# file: a variable set there is lost, and the check against repeats never worked.
 rf_free_port() {
-  local p
+  local p used=${RF_TMP:?rf_init first}/used-ports
   while :; do
     p=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    [[ $RF_USED_PORTS == *" $p "* ]] || break
+    grep -qsx "$p" "$used" || break
   done
-  RF_USED_PORTS+="$p "
+  echo "$p" >>"$used"
   echo "$p"
 }
 
