@@ -104,6 +104,7 @@ TEST_CASE("nginx: DICOMweb and WADO proxied with nginx's credential") {
   CHECK(count(s, "proxy_set_header Connection \"\";") == 4);
   CHECK(has(s, "client_max_body_size 4g;"));
   CHECK(has(s, "proxy_request_buffering off;"));
+  CHECK(count(s, "client_body_buffer_size 256k;") == 4);
   CHECK(has(s, "set $args $radflare_includefield_16;"));
   CHECK(has(s, "add_header WWW-Authenticate $radflare_www_authenticate always;"));
 
