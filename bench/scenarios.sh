@@ -6,7 +6,7 @@
 # shellcheck shell=bash
 
 CFGS="a b c"
-READ_RUNS=${BENCH_READ_RUNS:-7}   # the short scenarios get more runs (their per-round ratios spread 0.6-1.4)
+READ_RUNS=${BENCH_READ_RUNS:-7}   # the scenarios the proxy-cost goals judge get more runs (per-round ratios spread 0.6-1.4)
 record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$T/results.tsv"; }
 per_second() { awk -v n="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.2f", n / (t1 - t0) }'; }
 
@@ -14,8 +14,9 @@ per_second() { awk -v n="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.2f", n / (
 # STOW-RS of N different 100-instance CTs (s2..), one curl per study, all at
 # once; inst/s over the wall time of the slowest. The seed's nginx refuses
 # bodies over 1 MB (413), so (b) is measured at its Orthanc directly (bd).
-stow_run() {  # TARGET N -> RESULT inst/s
-  local t=$1 n=$2 i t0 t1 pids=() code
+stow_run() {  # TARGET N [SCENARIO RUN] -> RESULT inst/s (and CPU per MB for a, c)
+  local t=$1 n=$2 i t0 t1 pids=() code mb=0
+  [[ $t == [ac] && -n ${3:-} ]] && cpu_begin "$t"
   t0=$EPOCHREALTIME
   for ((i = 2; i < n + 2; i++)); do
     stow_file "$t" "s$i" >"$T/log/stow-$i.code" &
@@ -23,6 +24,10 @@ stow_run() {  # TARGET N -> RESULT inst/s
   done
   for i in "${pids[@]}"; do wait "$i" || rf_fail "STOW-RS ($t): curl failed"; done
   t1=$EPOCHREALTIME
+  if [[ $t == [ac] && -n ${3:-} ]]; then
+    for ((i = 2; i < n + 2; i++)); do mb=$((mb + $(stat -c %s "$DATA/s$i.body"))); done
+    cpu_end "$t" "$3" "$4" "$(awk -v b=$mb 'BEGIN { print b / 1e6 }')"
+  fi
   for ((i = 2; i < n + 2; i++)); do
     read -r code _ <"$T/log/stow-$i.code"
     [[ $code == 200 ]] || rf_fail "STOW-RS ($t) of s$i answered $code" "$T/log/stow-$t-s$i.json"
@@ -65,7 +70,7 @@ ingest_scenario() {  # NAME KIND N
     for c in $CFGS; do
       if [[ $2 == stow ]]; then
         t=$c; [[ $c == b ]] && t=bd
-        stow_run "$t" "$3"
+        stow_run "$t" "$3" "$1" "$run"
       else
         cstore_run "$c" "$3"
       fi
@@ -86,7 +91,7 @@ scenario_stow1() {
   meta stow_mb "$(stat -c %s "$DATA/s2.body" | awk '{printf "%.1f", $1 / 1e6}')"
   RUNS=$READ_RUNS ingest_scenario stow1 stow 1   # short: as many runs as the reads
 }
-scenario_stow4() { ingest_scenario stow4 stow 4; }
+scenario_stow4() { RUNS=$READ_RUNS ingest_scenario stow4 stow 4; }  # a goal: as many runs
 scenario_cstore1() { ingest_scenario cstore1 cstore 1; }
 scenario_cstore4() { ingest_scenario cstore4 cstore 4; }
 
@@ -117,15 +122,20 @@ get_series() {  # TARGET -> RESULT MB/s
     "${URL[$1]}/dicom-web/studies/$REF_STUDY/series/$REF_SERIES")
   [[ $code == 200 && $size -gt 50000000 ]] || rf_fail "WADO-RS series ($1): HTTP $code, $size bytes"
   RESULT=$(awk -v s="$size" -v t="$secs" 'BEGIN { printf "%.1f", s / t / 1e6 }')
+  SIZE=$size
 }
 scenario_wado() {
   local run c warm
   for ((run = 1; run <= READ_RUNS; run++)); do
     for c in $CFGS; do
       orthanc_restart "$c"
+      [[ $c == b ]] || cpu_begin "$c"
       get_series "$c" && record wado_cold "$c" "$run" "$RESULT"
+      [[ $c == b ]] || cpu_end "$c" wado_cold "$run" "$(awk -v b="$SIZE" 'BEGIN { print b / 1e6 }')"
       warm=()
+      [[ $c == b ]] || cpu_begin "$c"
       for _ in 1 2 3; do get_series "$c" && warm+=("$RESULT"); done
+      [[ $c == b ]] || cpu_end "$c" wado_warm "$run" "$(awk -v b="$SIZE" 'BEGIN { print 3 * b / 1e6 }')"
       record wado_warm "$c" "$run" "$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 2p)"
     done
   done
@@ -143,6 +153,7 @@ scenario_frames() {
   done
   for ((run = 1; run <= READ_RUNS; run++)); do
     for c in $CFGS; do
+      [[ $c == b ]] || cpu_begin "$c"
       curl -sS -K "$T/frames-$c.curl" -u "${AUTH[$c]}" \
         -H 'Accept: multipart/related; type="application/octet-stream"; transfer-syntax=*' \
         -w '%{http_code} %{size_download} %{time_total}\n' >"$T/log/frames-$c.txt" || rf_fail "frames ($c): curl failed"
@@ -150,6 +161,7 @@ scenario_frames() {
         END { if (bad || n != 100) exit 1; printf "%.1f", s / t / 1e6 }' "$T/log/frames-$c.txt") \
         || rf_fail "frames ($c): not 100 answers of HTTP 200" "$T/log/frames-$c.txt"
       record frames "$c" "$run" "$v"
+      [[ $c == b ]] || cpu_end "$c" frames "$run" "$(awk '{ s += $2 } END { print s / 1e6 }' "$T/log/frames-$c.txt")"
     done
   done
 }

@@ -40,6 +40,33 @@ orthanc_wait() {  # CFG
   done
   rf_fail "Orthanc ($1) did not become healthy" "$(rf_orthanc_log "$T/log/orthanc-$1")"
 }
+# CPU time in ms that processes have used so far, all their threads (utime +
+# stime from /proc). Wall time on these shared cores swings ±30 % per round;
+# the CPU a request costs each process swings far less, so it shows what the
+# proxy costs even when the throughput ratio drowns in noise.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {  # PID...
+  local p s=0
+  for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo $((s * 1000 / CLK_TCK))
+}
+orthanc_proc() { pgrep -P "${OPID[$1]}" || echo "${OPID[$1]}"; }  # OPID is runuser's
+nginx_workers() { pgrep -P "$(cat "$T/nginx.pid")"; }            # (c)'s nginx
+# Around a timed command of configuration a or c: cpu_begin CFG; ...; cpu_end
+# CFG SCENARIO RUN MB records the ms per MB moved of its Orthanc and of nginx.
+cpu_begin() {  # CFG
+  # shellcheck disable=SC2046  # one PID per word
+  CPU_START="$(cpu_ms $(orthanc_proc "$1")) $(cpu_ms $(nginx_workers))"
+}
+cpu_end() {  # CFG SCENARIO RUN MB
+  local o0 n0 o1 n1
+  read -r o0 n0 <<<"$CPU_START"
+  # shellcheck disable=SC2046
+  o1=$(cpu_ms $(orthanc_proc "$1")) n1=$(cpu_ms $(nginx_workers))
+  record "cpu_orthanc_$2" "$1" "$3" "$(awk -v d=$((o1 - o0)) -v mb="$4" 'BEGIN { printf "%.3f", d / mb }')"
+  record "cpu_nginx_$2" "$1" "$3" "$(awk -v d=$((n1 - n0)) -v mb="$4" 'BEGIN { printf "%.3f", d / mb }')"
+}
+
 orthanc_restart() {  # CFG
   RF_ORTHANC_PID=${OPID[$1]} rf_orthanc_stop
   orthanc_start "$1"
