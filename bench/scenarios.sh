@@ -89,7 +89,7 @@ scenario_stow1() {
   meta stow_http_c "$code"
   [[ $code == 200 ]] && delete_study c "$(cat "$DATA/s2.uid")"
   meta stow_mb "$(stat -c %s "$DATA/s2.body" | awk '{printf "%.1f", $1 / 1e6}')"
-  RUNS=$READ_RUNS ingest_scenario stow1 stow 1   # short: as many runs as the reads
+  RUNS=$READ_RUNS ingest_scenario stow1 stow 1   # a goal: as many runs
 }
 scenario_stow4() { RUNS=$READ_RUNS ingest_scenario stow4 stow 4; }  # a goal: as many runs
 scenario_cstore1() { ingest_scenario cstore1 cstore 1; }
