@@ -14,9 +14,9 @@ per_second() { awk -v n="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.2f", n / (
 # STOW-RS of N different 100-instance CTs (s2..), one curl per study, all at
 # once; inst/s over the wall time of the slowest. The seed's nginx refuses
 # bodies over 1 MB (413), so (b) is measured at its Orthanc directly (bd).
-stow_run() {  # TARGET N [SCENARIO RUN] -> RESULT inst/s (and CPU per MB for a, c)
+stow_run() {  # TARGET N SCENARIO RUN -> RESULT inst/s (and the CPU per MB)
   local t=$1 n=$2 i t0 t1 pids=() code mb=0
-  [[ $t == [ac] && -n ${3:-} ]] && cpu_begin "$t"
+  cpu_begin "$t"
   t0=$EPOCHREALTIME
   for ((i = 2; i < n + 2; i++)); do
     stow_file "$t" "s$i" >"$T/log/stow-$i.code" &
@@ -24,10 +24,8 @@ stow_run() {  # TARGET N [SCENARIO RUN] -> RESULT inst/s (and CPU per MB for a, 
   done
   for i in "${pids[@]}"; do wait "$i" || rf_fail "STOW-RS ($t): curl failed"; done
   t1=$EPOCHREALTIME
-  if [[ $t == [ac] && -n ${3:-} ]]; then
-    for ((i = 2; i < n + 2; i++)); do mb=$((mb + $(stat -c %s "$DATA/s$i.body"))); done
-    cpu_end "$t" "$3" "$4" "$(awk -v b=$mb 'BEGIN { print b / 1e6 }')"
-  fi
+  for ((i = 2; i < n + 2; i++)); do mb=$((mb + $(stat -c %s "$DATA/s$i.body"))); done
+  cpu_end "$t" "$3" "$4" "$(awk -v b=$mb 'BEGIN { print b / 1e6 }')"
   for ((i = 2; i < n + 2; i++)); do
     read -r code _ <"$T/log/stow-$i.code"
     [[ $code == 200 ]] || rf_fail "STOW-RS ($t) of s$i answered $code" "$T/log/stow-$t-s$i.json"
@@ -129,13 +127,13 @@ scenario_wado() {
   for ((run = 1; run <= READ_RUNS; run++)); do
     for c in $CFGS; do
       orthanc_restart "$c"
-      [[ $c == b ]] || cpu_begin "$c"
+      cpu_begin "$c"
       get_series "$c" && record wado_cold "$c" "$run" "$RESULT"
-      [[ $c == b ]] || cpu_end "$c" wado_cold "$run" "$(awk -v b="$SIZE" 'BEGIN { print b / 1e6 }')"
+      cpu_end "$c" wado_cold "$run" "$(awk -v b="$SIZE" 'BEGIN { print b / 1e6 }')"
       warm=()
-      [[ $c == b ]] || cpu_begin "$c"
+      cpu_begin "$c"
       for _ in 1 2 3; do get_series "$c" && warm+=("$RESULT"); done
-      [[ $c == b ]] || cpu_end "$c" wado_warm "$run" "$(awk -v b="$SIZE" 'BEGIN { print 3 * b / 1e6 }')"
+      cpu_end "$c" wado_warm "$run" "$(awk -v b="$SIZE" 'BEGIN { print 3 * b / 1e6 }')"
       record wado_warm "$c" "$run" "$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 2p)"
     done
   done
@@ -153,7 +151,7 @@ scenario_frames() {
   done
   for ((run = 1; run <= READ_RUNS; run++)); do
     for c in $CFGS; do
-      [[ $c == b ]] || cpu_begin "$c"
+      cpu_begin "$c"
       curl -sS -K "$T/frames-$c.curl" -u "${AUTH[$c]}" \
         -H 'Accept: multipart/related; type="application/octet-stream"; transfer-syntax=*' \
         -w '%{http_code} %{size_download} %{time_total}\n' >"$T/log/frames-$c.txt" || rf_fail "frames ($c): curl failed"
@@ -161,7 +159,7 @@ scenario_frames() {
         END { if (bad || n != 100) exit 1; printf "%.1f", s / t / 1e6 }' "$T/log/frames-$c.txt") \
         || rf_fail "frames ($c): not 100 answers of HTTP 200" "$T/log/frames-$c.txt"
       record frames "$c" "$run" "$v"
-      [[ $c == b ]] || cpu_end "$c" frames "$run" "$(awk '{ s += $2 } END { print s / 1e6 }' "$T/log/frames-$c.txt")"
+      cpu_end "$c" frames "$run" "$(awk '{ s += $2 } END { print s / 1e6 }' "$T/log/frames-$c.txt")"
     done
   done
 }

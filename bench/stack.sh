@@ -52,13 +52,16 @@ cpu_ms() {  # PID...
 }
 orthanc_proc() { pgrep -P "${OPID[$1]}" || echo "${OPID[$1]}"; }  # OPID is runuser's
 nginx_workers() { pgrep -P "$(cat "$T/nginx.pid")"; }            # (c)'s nginx
-# Around a timed command of configuration a or c: cpu_begin CFG; ...; cpu_end
-# CFG SCENARIO RUN MB records the ms per MB moved of its Orthanc and of nginx.
-cpu_begin() {  # CFG
+# Around a timed command: cpu_begin TARGET; ...; cpu_end TARGET SCENARIO RUN MB
+# records the ms per MB moved of its Orthanc and of nginx. Only a and c: the
+# seed's Orthanc and nginx (b, bd) are not split out, so there both do nothing.
+cpu_begin() {  # TARGET
+  [[ $1 == [ac] ]] || return 0
   # shellcheck disable=SC2046  # one PID per word
   CPU_START="$(cpu_ms $(orthanc_proc "$1")) $(cpu_ms $(nginx_workers))"
 }
-cpu_end() {  # CFG SCENARIO RUN MB
+cpu_end() {  # TARGET SCENARIO RUN MB
+  [[ $1 == [ac] ]] || return 0
   local o0 n0 o1 n1
   read -r o0 n0 <<<"$CPU_START"
   # shellcheck disable=SC2046
