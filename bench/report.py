@@ -143,21 +143,26 @@ def main():
         p("")
     cpu_rows = [(key, label) for key, label in CPU_ROWS if f"cpu_orthanc_{key}" in data]
     if cpu_rows:
+        ncpu = meta.get("ncpu", "?")
         p("| CPU per MB moved, ms (utime + stime) | Orthanc (a) | Orthanc (c) | nginx (c) "
-          "| nginx (c) / Orthanc (a) | n |")
-        p("|---|---|---|---|---|---|")
+          f"| nginx (c) / Orthanc (a) | cores busy (a), of {ncpu} | cores busy (c), of {ncpu} | n |")
+        p("|---|---|---|---|---|---|---|---|")
         for key, label in cpu_rows:
             orthanc, nginx = data[f"cpu_orthanc_{key}"], data.get(f"cpu_nginx_{key}", {})
             n_by_run = ROUNDS.get(f"cpu_nginx_{key}", {}).get("c", {})
             o_by_run = ROUNDS[f"cpu_orthanc_{key}"].get("a", {})
             share = median([n_by_run[r] / o_by_run[r] for r in n_by_run
                             if n_by_run[r] is not None and o_by_run.get(r)])
+            busy = data.get(f"cpu_busy_{key}", {})
             p(f"| {label} | {cell(orthanc.get('a', []))} | {cell(orthanc.get('c', []))} "
-              f"| {cell(nginx.get('c', []))} | {fmt(share)} | {len(orthanc.get('c', []))} |")
+              f"| {cell(nginx.get('c', []))} | {fmt(share)} | {cell(busy.get('a', []))} "
+              f"| {cell(busy.get('c', []))} | {len(orthanc.get('c', []))} |")
         p("")
         p("The proxy's cost in CPU rather than in time: what nginx spends per MB it passes on, beside "
           "what Orthanc spends on the same MB. Unlike the throughput ratios it hardly moves with the "
-          "load of the machine; on cores that are all busy, (c)/(a) tends to Orthanc / (Orthanc + nginx).")
+          "load of the machine. Cores busy: the whole machine (every process, the client's too) during the "
+          "same runs. Only where they are all busy does nginx's CPU come out of Orthanc's, and "
+          "(c)/(a) tend to Orthanc / (Orthanc + nginx); below that, nginx works beside Orthanc.")
         p("")
     for k, v in meta.items():
         if k.startswith("ohif_error_"):

@@ -112,7 +112,9 @@ scenario_qido() {
 
 # ------------------------------------------------------------------- WADO
 # The whole reference series (100 instances, ~52 MB) as multipart: cold
-# right after an Orthanc restart, then warm (the median of 3 more requests).
+# right after an Orthanc restart, then warm (the median of WARM_READS more
+# requests: one read takes ~0.15 s and swings ±30 %, so a few more are cheap).
+WARM_READS=${BENCH_WARM_READS:-9}
 get_series() {  # TARGET -> RESULT MB/s
   local code size secs
   read -r code size secs < <(curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' \
@@ -123,7 +125,7 @@ get_series() {  # TARGET -> RESULT MB/s
   SIZE=$size
 }
 scenario_wado() {
-  local run c warm
+  local run c i warm
   for ((run = 1; run <= READ_RUNS; run++)); do
     for c in $CFGS; do
       orthanc_restart "$c"
@@ -132,9 +134,9 @@ scenario_wado() {
       cpu_end "$c" wado_cold "$run" "$(awk -v b="$SIZE" 'BEGIN { print b / 1e6 }')"
       warm=()
       cpu_begin "$c"
-      for _ in 1 2 3; do get_series "$c" && warm+=("$RESULT"); done
-      cpu_end "$c" wado_warm "$run" "$(awk -v b="$SIZE" 'BEGIN { print 3 * b / 1e6 }')"
-      record wado_warm "$c" "$run" "$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 2p)"
+      for ((i = 0; i < WARM_READS; i++)); do get_series "$c" && warm+=("$RESULT"); done
+      cpu_end "$c" wado_warm "$run" "$(awk -v b="$SIZE" -v n="$WARM_READS" 'BEGIN { print n * b / 1e6 }')"
+      record wado_warm "$c" "$run" "$(printf '%s\n' "${warm[@]}" | sort -n | sed -n "$(((WARM_READS + 1) / 2))p")"
     done
   done
 }

@@ -50,22 +50,29 @@ cpu_ms() {  # PID...
   for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
   echo $((s * 1000 / CLK_TCK))
 }
+# Jiffies of the whole machine so far: busy (user, nice, system, irq, softirq,
+# steal) and all. Their ratio over a run says whether the cores were full.
+machine_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+NCPU=$(nproc)
 orthanc_proc() { pgrep -P "${OPID[$1]}" || echo "${OPID[$1]}"; }  # OPID is runuser's
 nginx_workers() { pgrep -P "$(cat "$T/nginx.pid")"; }            # (c)'s nginx
 # Around a timed command: cpu_begin TARGET; ...; cpu_end TARGET SCENARIO RUN MB
-# records the ms per MB moved of its Orthanc and of nginx. Only a and c: the
+# records the ms per MB moved of its Orthanc and of nginx, and how many of the
+# machine's cores were busy meanwhile (all processes). Only a and c: the
 # seed's Orthanc and nginx (b, bd) are not split out, so there both do nothing.
 cpu_begin() {  # TARGET
   [[ $1 == [ac] ]] || return 0
   # shellcheck disable=SC2046  # one PID per word
-  CPU_START="$(cpu_ms $(orthanc_proc "$1")) $(cpu_ms $(nginx_workers))"
+  CPU_START="$(cpu_ms $(orthanc_proc "$1")) $(cpu_ms $(nginx_workers)) $(machine_jiffies)"
 }
 cpu_end() {  # TARGET SCENARIO RUN MB
   [[ $1 == [ac] ]] || return 0
-  local o0 n0 o1 n1
-  read -r o0 n0 <<<"$CPU_START"
+  local o0 n0 b0 a0 o1 n1 b1 a1
+  read -r o0 n0 b0 a0 <<<"$CPU_START"
   # shellcheck disable=SC2046
   o1=$(cpu_ms $(orthanc_proc "$1")) n1=$(cpu_ms $(nginx_workers))
+  read -r b1 a1 < <(machine_jiffies)
+  record "cpu_busy_$2" "$1" "$3" "$(awk -v b=$((b1 - b0)) -v a=$((a1 - a0)) -v n="$NCPU" 'BEGIN { printf "%.2f", a ? n * b / a : 0 }')"
   record "cpu_orthanc_$2" "$1" "$3" "$(awk -v d=$((o1 - o0)) -v mb="$4" 'BEGIN { printf "%.3f", d / mb }')"
   record "cpu_nginx_$2" "$1" "$3" "$(awk -v d=$((n1 - n0)) -v mb="$4" 'BEGIN { printf "%.3f", d / mb }')"
 }
@@ -189,6 +196,7 @@ start_stack() {
   meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
   meta machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME")"
   meta versions "Orthanc $(/usr/sbin/Orthanc --version | awk 'NR==1 {print $2}'), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), nginx $(nginx -v 2>&1 | sed 's#.*/##'), $(chromium --version 2>/dev/null | head -n1)"
+  meta ncpu "$NCPU"
   meta runs "$RUNS"
 }
 
