@@ -17,7 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kWebpackPublicPath = "__webpack_require__.p = \"/\";";
+// The webpack runtime's public path, as OHIF's build prints it and as the
+// served copy prints it (image/scripts/fetch-ohif.sh takes the whitespace out).
+// The closing quote makes each unambiguous: "/" cannot begin a longer path.
+constexpr std::string_view kWebpackPublicPath = "__webpack_require__.p = \"/\"";
+constexpr std::string_view kWebpackPublicPathMinified = "__webpack_require__.p=\"/\"";
 
 void check_base_path(const std::string& base) {
   auto bad = [&](std::string_view why) {
@@ -184,7 +188,8 @@ void layout_ohif(const fs::path& pristine_dist, const fs::path& out_dir, const s
       else write_file(to, moved, it->status().permissions());
     } else if (ext == ".js" || ext == ".mjs") {
       std::string js = read_file(it->path());
-      size_t n = replace_all(js, kWebpackPublicPath, "__webpack_require__.p = \"" + base_path + "\";");
+      size_t n = replace_all(js, kWebpackPublicPath, "__webpack_require__.p = \"" + base_path + "\"") +
+                 replace_all(js, kWebpackPublicPathMinified, "__webpack_require__.p=\"" + base_path + "\"");
       public_paths += n;
       if (n == 0) link_or_copy(it->path(), to);
       else write_file(to, js, it->status().permissions());
@@ -194,7 +199,7 @@ void layout_ohif(const fs::path& pristine_dist, const fs::path& out_dir, const s
     if (it->is_regular_file() && !it->is_symlink() && fs::exists(to)) add_gzip_sibling(it->path(), to);
   }
   if (public_paths == 0)
-    throw std::runtime_error("no JS bundle in " + dist.string() + " sets " + std::string(kWebpackPublicPath) +
+    throw std::runtime_error("no JS bundle in " + dist.string() + " sets " + std::string(kWebpackPublicPath) + ";" +
                              ": not an OHIF dist built for \"/\"");
 
   fs::permissions(fresh, fs::status(dist).permissions());

@@ -18,7 +18,8 @@ namespace radflare {
 //
 // - index.html: window.PUBLIC_URL and every href="/, src="/ and
 //   content="/assets/ moved under the base path;
-// - JS bundles setting `__webpack_require__.p = "/";`: the public path;
+// - JS bundles setting `__webpack_require__.p = "/"` (or, minified,
+//   `__webpack_require__.p="/"`): the public path;
 // - CSS: url(/...) references; manifest.json: its "/assets/ icons;
 // - app-config.js is left out (nginx serves the rendered one);
 // - everything else is hard-linked (copied across filesystems).

@@ -94,6 +94,19 @@ TEST_CASE("layout_ohif: moves the dist's absolute URLs under the base path") {
   CHECK(get(dist / "index.html").find("window.PUBLIC_URL=\"/\"") != std::string::npos);  // pristine untouched
 }
 
+// The served copy's scripts have their whitespace taken out on the build host
+// (image/scripts/fetch-ohif.sh); webpack's public path is then `p="/"`.
+TEST_CASE("layout_ohif: moves the public path of minified bundles too") {
+  Scratch s;
+  fs::path dist = fake_dist(s.path);
+  put(dist / "app.bundle.abc.js", "(()=>{__webpack_require__.p=\"/\"})();(()=>{x.p=\"/\"})();");
+  put(dist / "12.bundle.def.js", "var u=\"/\";__webpack_require__.p=\"/assets/\";");
+  fs::path out = s.path / "www/ohif";
+  layout_ohif(dist, out, "/ohif/");
+  CHECK(get(out / "app.bundle.abc.js") == "(()=>{__webpack_require__.p=\"/ohif/\"})();(()=>{x.p=\"/\"})();");
+  CHECK(fs::equivalent(out / "12.bundle.def.js", dist / "12.bundle.def.js"));  // not "/": left alone
+}
+
 TEST_CASE("layout_ohif: a .gz beside each large text asset, never a stale one") {
   Scratch s;
   fs::path dist = fake_dist(s.path);
