@@ -65,7 +65,7 @@ hash_files() {  # contents and modes of the files under the given paths
 base_key=$( { echo "$RECIPE_VERSION $SUITE ${MIRRORS[*]} $INCLUDE ${MASK[*]} $deb_depends"
               hash_files image/scripts/provision.sh image/scripts/10-packages.sh; } | sha256sum | cut -c1-16)
 image_key=$( { echo "$base_key $deb_content"
-               hash_files image/scripts units rootfs; } | sha256sum | cut -c1-16)
+               hash_files image/scripts image/ohif-minify units rootfs; } | sha256sum | cut -c1-16)
 BASE=$LAYERS/base-$base_key
 IMAGE=$LAYERS/image-$image_key
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Step 20: the pristine OHIF viewer (as built for "/") into
-# /usr/share/radflare/ohif. The dist was fetched and checked against the
-# pinned npm integrity on the build host (fetch-ohif.sh); first boot lays it
-# out for the configured sub-path (radflare layout-ohif).
+# Step 20: the OHIF viewer (as built for "/") into /usr/share/radflare/ohif.
+# The dist was fetched and checked against the pinned npm integrity on the
+# build host, its scripts' comments and whitespace taken out (fetch-ohif.sh);
+# first boot lays it out for the configured sub-path (radflare layout-ohif).
 set -euo pipefail
 say() { echo "20-ohif: $*"; }
 STAGE=${RADFLARE_STAGE:-/tmp/radflare-stage}

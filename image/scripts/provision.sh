@@ -7,7 +7,7 @@
 # STEP is a step's name without ".sh" (e.g. 10-packages); none = all of them.
 # The stage folder holds the inputs, prepared on the build host:
 #   radflare.deb   the supervisor package (make deb)
-#   ohif-dist/     the pristine OHIF dist (fetch-ohif.sh; integrity checked there)
+#   ohif-dist/     the OHIF dist as served: npm's, scripts minified (fetch-ohif.sh; integrity checked there)
 #   rootfs/        the repository's rootfs/ overlay
 #   units/         the repository's units/
 # Every step is idempotent and prints what it does; the first failure stops.
