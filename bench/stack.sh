@@ -174,11 +174,14 @@ start_stack() {
   for c in a b c; do orthanc_wait "$c"; done
 
   # nginx: the appliance's rendered site (c), the seed's site (b) with the
-  # same OHIF build and the seed's app-config (OHIF's default.js with its
-  # data source roots at /dicom-web and routerBasename '/ohif/', seed §5).
-  cp -al "$T/root-c/var/lib/radflare/www/ohif" "$T/seed-ohif"
+  # same OHIF build as npm ships it (the seed builds it with PUBLIC_URL=/ohif/;
+  # the appliance serves it with its scripts minified, fetch-ohif.sh) and the
+  # seed's app-config (OHIF's default.js with its data source roots at
+  # /dicom-web and routerBasename '/ohif/', seed §5).
   local dist
-  dist=$(bash "$SRC/image/scripts/fetch-ohif.sh" 2>/dev/null | tail -n1)   # cached by rf_layout_ohif
+  dist=$(bash "$SRC/image/scripts/fetch-ohif.sh" --pristine 2>/dev/null | tail -n1)   # cached by rf_layout_ohif
+  "$RADFLARE" layout-ohif --config "$T/radflare-c.toml" --from "$dist" --to "$T/seed-ohif" \
+    >"$T/log/layout-ohif-seed.log" 2>&1 || rf_fail "radflare layout-ohif (seed)" "$T/log/layout-ohif-seed.log"
   sed -e "s#routerBasename: null#routerBasename: '/ohif/'#" \
       -e "s#'https://d14fa38qiwhyfd.cloudfront.net/dicomweb'#'/dicom-web'#" \
       "$dist/app-config.js" >"$T/seed-ohif/app-config.js"
