@@ -62,7 +62,7 @@ image: deps deb
 # The appliance against the seed's configuration and direct Orthanc, side by
 # side on this machine (~12 min), then the booted appliance itself (boot,
 # reloads, status page: ~3 min once `make test` built its rootfs); the tables
-# land in bench/results/DATE.md. Not a test.
+# land in bench/results/DATE.md (DATE-b.md for a second run that day). Not a test.
 bench: deps build
 	bash bench/bench.sh $(RADFLARE) $(CURDIR)
 	bash bench/appliance.sh $(RADFLARE) $(CURDIR)

@@ -9,7 +9,8 @@
 #
 # PART: boot, reload, status (default: all three, in that order).
 # RELOAD_ROUNDS (10), STATUS_SECONDS (10), STATUS_ROUNDS (3)
-# BENCH_OUT (SOURCE_DIR/bench/results/DATE.md)  the file appended to
+# BENCH_OUT (today's newest SOURCE_DIR/bench/results/DATE*.md, the one bench.sh
+#           just wrote; DATE.md if there is none)  the file appended to
 set -euo pipefail
 PARTS=" ${*:3} "
 [[ $PARTS != "  " ]] || PARTS=" boot reload status "
@@ -20,7 +21,9 @@ source "$(dirname "$0")/../tests/appliance/lib.sh"  # re-runs this script in a p
 source "$SRC/bench/reload_latency.sh"
 # shellcheck source=bench/status_api.sh
 source "$SRC/bench/status_api.sh"
-out=${BENCH_OUT:-$SRC/bench/results/$(date -u +%Y-%m-%d).md}
+today=$(date -u +%Y-%m-%d)
+out=${BENCH_OUT:-$(find "$SRC/bench/results" -maxdepth 1 -name "$today*.md" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n1 | cut -d' ' -f2-)}
+out=${out:-$SRC/bench/results/$today.md}
 say() { echo "bench: $* ($((SECONDS - START)) s)" >&2; }
 
 rf_build_image >/dev/null

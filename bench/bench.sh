@@ -16,7 +16,7 @@
 #
 # BENCH_RUNS (3)      runs per scenario and configuration (medians need >= 3)
 # BENCH_ONLY          space-separated scenarios to run (default: all, see SCENARIOS)
-# BENCH_OUT (SOURCE_DIR/bench/results/DATE.md)  where the table is written
+# BENCH_OUT (SOURCE_DIR/bench/results/DATE.md, or DATE-b.md ... if taken)  where the table is written
 # BENCH_TUNE          a script run as `SCRIPT ROOT` on (a)'s and (c)'s rendered
 #                     trees before anything starts: a hand-tuning experiment (its
 #                     "## " lines go into the table's header), see bench/tuning/
@@ -63,6 +63,13 @@ meta duration_s $((SECONDS - START))
 meta load "$LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 date=$(date -u +%Y-%m-%d)
 out=${BENCH_OUT:-$BENCH/results/$date.md}
+# A second run on the same day gets its own file (DATE-b.md, DATE-c.md, ...).
+if [[ -z ${BENCH_OUT:-} ]]; then
+  for suffix in b c d e f g h i j k l m n o p q r s t u v w x y z; do
+    [[ -e $out ]] || break
+    out=$BENCH/results/$date-$suffix.md
+  done
+fi
 mkdir -p "$(dirname "$out")"
 $PY "$BENCH/report.py" "$T/results.tsv" "$T/meta.tsv" | tee "$out"
 say "table written to $out"
