@@ -67,8 +67,8 @@ tree_hash() { tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C 
 deb_hash=$( { dpkg-deb -f "$DEB" Package Version Depends
               dpkg-deb --fsys-tarfile "$DEB" | tar -tv --numeric-owner | awk '{print $1, $2, $3, $6}'
               dpkg-deb --fsys-tarfile "$DEB" | tar -xO; } | sha256sum | cut -c1-64)
-stage_key=$(printf '%s\n' "deb $deb_hash" "ohif $(cat "$SRC/image/scripts/fetch-ohif.sh" "$SRC/image/ohif-minify/package-lock.json" | sha256sum | cut -c1-64)" \
-  "trees $(tree_hash rootfs units image/scripts)" | sha256sum | cut -c1-64)
+stage_key=$(printf '%s\n' "deb $deb_hash" "ohif $(sha256sum "$SRC/image/scripts/fetch-ohif.sh" | cut -c1-64)" \
+  "trees $(tree_hash rootfs units image/scripts image/ohif-minify)" | sha256sum | cut -c1-64)
 
 make_stage() {
   say "stage: OHIF"

@@ -38,9 +38,10 @@ served=$out/served-$(sha256sum "$minify/package-lock.json" | cut -c1-12)
 say() { echo "fetch-ohif: $*" >&2; }
 
 ready() { [[ -f $out/.complete && ( $want == dist || -f $served.complete ) ]]; }
+result() { if [[ $want == dist ]]; then echo "$dist"; else echo "$served"; fi; }
 if ready; then
   say "OHIF $OHIF_VERSION already prepared in $out"
-  [[ $want == dist ]] && echo "$dist" || echo "$served"
+  result
   exit 0
 fi
 
@@ -51,7 +52,7 @@ exec 8>"$cache/.ohif.lock"
 flock 8
 if ready; then
   say "OHIF $OHIF_VERSION already prepared in $out"
-  [[ $want == dist ]] && echo "$dist" || echo "$served"
+  result
   exit 0
 fi
 
@@ -120,4 +121,4 @@ if [[ $want == served && ! -f $served.complete ]]; then
   say "OHIF $OHIF_VERSION as served at $served (scripts $(cd "$dist" && du -ch --apparent-size "${scripts[@]}" | tail -n1 | cut -f1) -> $(cd "$served" && du -ch --apparent-size "${scripts[@]}" | tail -n1 | cut -f1))"
 fi
 
-[[ $want == dist ]] && echo "$dist" || echo "$served"
+result
