@@ -13,7 +13,7 @@ packages=(
   orthanc orthanc-dicomweb orthanc-postgresql orthanc-python orthanc-gdcm
   postgresql nginx python3-requests
   # test clients and data
-  dcmtk python3-pydicom python3-numpy curl jq ca-certificates chromium
+  dcmtk libgdcm-tools python3-pydicom python3-numpy curl jq ca-certificates chromium
   # the status page tier: its JSON Schema and Prometheus text checks
   python3-jsonschema python3-prometheus-client
   # benchmarks (make bench)

@@ -27,7 +27,7 @@ export async function openFreshChromium(user, password) {
 
 // The largest visible canvas (the viewport; thumbnails are small canvases too),
 // copied into a 2D scratch canvas (works for 2D and WebGL sources alike), and its
-// luminance spread. null while there is no viewport-sized canvas.
+// luminance spread and colourfulness. null while there is no viewport-sized canvas.
 export function canvasStats() {
   const area = (c) => c.clientWidth * c.clientHeight;
   const shown = [...document.querySelectorAll('canvas')].filter((c) => c.offsetParent && c.width > 0);
@@ -38,14 +38,16 @@ export function canvasStats() {
   const g = s.getContext('2d');
   g.drawImage(c, 0, 0);
   const d = g.getImageData(0, 0, s.width, s.height).data;
-  let n = 0, sum = 0, sq = 0, lit = 0;
+  let n = 0, sum = 0, sq = 0, lit = 0, chroma = 0;
   for (let i = 0; i < d.length; i += 16) {  // every 4th pixel is plenty
     const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
     n++; sum += y; sq += y * y; if (y > 20) lit++;
+    chroma += Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]);
   }
   const mean = sum / n;
   return { width: c.width, height: c.height, class: c.className, mean,
-    stddev: Math.sqrt(Math.max(0, sq / n - mean * mean)), litFraction: lit / n };
+    stddev: Math.sqrt(Math.max(0, sq / n - mean * mean)), litFraction: lit / n,
+    chroma: chroma / n };  // 0 for a grey image
 }
 
 // An image, not a blank or uniform canvas: some contrast, and some lit pixels.

@@ -8,8 +8,8 @@
 #   bash tests/integration/host_stack.sh RADFLARE_BINARY SOURCE_DIR
 #
 # Needs root, orthanc (+dicomweb, postgresql, python, gdcm), postgresql-15,
-# nginx, dcmtk, python3-pydicom, jq, chromium, node/npm (OHIF from npm).
-# Screenshot: ${ARTIFACTS_DIR:-SOURCE_DIR/build/artifacts}/ohif-viewer.png.
+# nginx, dcmtk, libgdcm-tools, python3-pydicom, jq, chromium, node/npm (OHIF from npm).
+# Screenshots: ${ARTIFACTS_DIR:-SOURCE_DIR/build/artifacts}/ohif-viewer.png, codec-*.png.
 set -euo pipefail
 
 RADFLARE=$(realpath "$1")
@@ -223,6 +223,23 @@ node "$SRC/tests/browser/ohif_screenshot.mjs" --base "http://127.0.0.1:$WEB_PORT
   || { cat "$T/log/browser.log"; rf_fail "OHIF in headless Chromium" "$T/log/nginx-access.log"; }
 sed 's/^ok - /    /' "$T/log/browser.log"
 ok "OHIF study list and viewer render the CT -> $ARTIFACTS/ohif-viewer.png"
+
+# ---------------------------------------------- OHIF: every transfer syntax
+# The same CT in each lossless and lossy syntax archives hold, and an RGB cine
+# as JPEG Baseline, sent by C-STORE offering each file's own syntax (as a
+# modality does). OHIF's codecs (wasm, loaded by web workers from the moved
+# public path) must draw every one; the lossless ones exactly as uncompressed.
+bash "$SRC/tests/data/codec_studies.sh" "$T/codecs" >"$T/codecs.txt" 2>"$T/log/codecs-gen.log" \
+  || rf_fail "tests/data/codec_studies.sh" "$T/log/codecs-gen.log"
+while read -r name _ _ _ propose; do
+  storescu "$propose" -aec "$AET" 127.0.0.1 "$DICOM_PORT" "$T/codecs/$name"/*.dcm >"$T/log/storescu-$name.log" 2>&1 \
+    || rf_fail "storescu $propose of the $name study" "$T/log/storescu-$name.log"
+done <"$T/codecs.txt"
+node "$SRC/tests/browser/ohif_codecs.mjs" --base "http://127.0.0.1:$WEB_PORT" --list "$T/codecs.txt" \
+  --password-file /var/lib/radflare/secrets/admin-password --out-dir "$ARTIFACTS" >"$T/log/codecs.log" 2>&1 \
+  || { cat "$T/log/codecs.log"; rf_fail "OHIF with compressed transfer syntaxes" "$T/log/nginx-access.log"; }
+sed 's/^ok - /    /' "$T/log/codecs.log"
+ok "OHIF draws $(wc -l <"$T/codecs.txt") studies sent by C-STORE in their own transfer syntax -> $ARTIFACTS/codec-*.png"
 
 # ------------------------------- variant: files in PostgreSQL (seed's choice)
 rf_orthanc_stop
