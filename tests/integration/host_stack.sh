@@ -214,6 +214,20 @@ check_backends() {  # DB STORAGE_DIR WANT_INSTANCES FILES_MODE
 check_backends radflare "$T/storage" 103 disk
 ok "index in PostgreSQL (103 instances in database radflare), files on disk ($files in storage_dir)"
 
+# ----------------------------------------------------- STOW-RS, chunked body
+# Streaming clients (a generator as the body, HTTP/1.1 chunked) send no
+# Content-Length: nginx must pass such a body on as it comes, and Orthanc read it.
+CHUNKED_UID=$($PY "$SRC/tests/data/gen_study.py" "$T/chunked" --slices 2 --size 64 --seed 3 \
+  --patient-id RF0003 --description "Radflare chunked STOW")
+ctype=$($PY "$SRC/tests/data/stow_body.py" "$T/chunked" "$T/chunked.body")
+code=$(curl -sS -o "$T/chunked.json" -w '%{http_code}' -u "admin:$ADMIN_PW" -H 'Transfer-Encoding: chunked' \
+  -H "Content-Type: $ctype" -H 'Accept: application/dicom+json' \
+  --data-binary @"$T/chunked.body" "http://127.0.0.1:$WEB_PORT/dicom-web/studies")
+[[ $code == 200 ]] || { head -c 2000 "$T/chunked.json"; echo; rf_fail "chunked STOW-RS answered HTTP $code" "$T/log/nginx-error.log"; }
+n=$(web "http://127.0.0.1:$WEB_PORT/dicom-web/studies/$CHUNKED_UID/instances" | jq length)
+[[ $n == 2 ]] || rf_fail "chunked STOW-RS: $n instances of the study in Orthanc, want 2" "$ORTHANC_LOG"
+ok "STOW-RS with a chunked body (no Content-Length) through nginx: HTTP 200, 2 instances"
+
 # ------------------------------------------------------------------- OHIF
 bash "$SRC/tests/browser/install.sh" >"$T/log/npm.log" 2>&1 || rf_fail "npm ci in tests/browser" "$T/log/npm.log"
 mkdir -p "$ARTIFACTS"
