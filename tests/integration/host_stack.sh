@@ -131,18 +131,26 @@ n=$(door "/studies/$id/instances" | jq length)
 ok "C-STORE small study (3 instances), seen through nginx's Orthanc door"
 
 # ---------------------------------------------------------------- STOW-RS
+# STOW-RS of the files in DIR through nginx (the body goes to DIR.body); then
+# STUDY_UID must hold WANT instances. Extra curl arguments come last. Leaves
+# the body's Content-Type, size and upload time in STOW_CTYPE, STOW_SIZE, STOW_SECS.
+stow_through_nginx() {  # DIR STUDY_UID WANT [CURL_ARG...]
+  local dir=$1 uid=$2 want=$3 code n; shift 3
+  STOW_CTYPE=$($PY "$SRC/tests/data/stow_body.py" "$dir" "$dir.body")
+  STOW_SIZE=$(stat -c %s "$dir.body")
+  read -r code STOW_SECS < <(curl -sS -o "$dir.json" -w '%{http_code} %{time_total}\n' -u "admin:$ADMIN_PW" \
+    -H "Content-Type: $STOW_CTYPE" -H 'Accept: application/dicom+json' "$@" \
+    --data-binary @"$dir.body" "http://127.0.0.1:$WEB_PORT/dicom-web/studies")
+  [[ $code == 200 ]] || { head -c 2000 "$dir.json"; echo; rf_fail "STOW-RS of $dir answered HTTP $code" "$T/log/nginx-error.log"; }
+  n=$(web "http://127.0.0.1:$WEB_PORT/dicom-web/studies/$uid/instances" | jq length)
+  [[ $n == "$want" ]] || rf_fail "STOW-RS of $dir: $n instances of the study in Orthanc, want $want" "$ORTHANC_LOG"
+}
 CT_UID=$($PY "$SRC/tests/data/gen_study.py" "$T/ct" --slices 100 --size 512 --seed 1 \
   --patient-id RF0001 --description "Radflare synthetic CT")
-ctype=$($PY "$SRC/tests/data/stow_body.py" "$T/ct" "$T/stow.body")
-size=$(stat -c %s "$T/stow.body")
+stow_through_nginx "$T/ct" "$CT_UID" 100
+size=$STOW_SIZE ctype=$STOW_CTYPE
 ((size > 50000000)) || rf_fail "STOW body is only $size bytes"
-read -r code secs < <(curl -sS -o "$T/stow.json" -w '%{http_code} %{time_total}\n' -u "admin:$ADMIN_PW" \
-  -H "Content-Type: $ctype" -H 'Accept: application/dicom+json' \
-  --data-binary @"$T/stow.body" "http://127.0.0.1:$WEB_PORT/dicom-web/studies")
-[[ $code == 200 ]] || { head -c 2000 "$T/stow.json"; echo; rf_fail "STOW-RS answered HTTP $code" "$T/log/nginx-error.log"; }
-n=$(web "http://127.0.0.1:$WEB_PORT/dicom-web/studies/$CT_UID/instances" | jq length)
-[[ $n == 100 ]] || rf_fail "STOW-RS: $n instances of the CT in Orthanc, want 100" "$ORTHANC_LOG"
-ok "STOW-RS 100 × 512×512 CT ($((size / 1000000)) MB) through nginx: HTTP 200 in $secs s, 100 instances"
+ok "STOW-RS 100 × 512×512 CT ($((size / 1000000)) MB) through nginx: HTTP 200 in $STOW_SECS s, 100 instances"
 
 # The seed's own nginx site (tests/seed/, verbatim but for its ports) in front
 # of the same Orthanc refuses the same upload: nginx's default 1 MB body limit.
@@ -154,7 +162,7 @@ sed -e "s#include /etc/nginx/conf.d/radflare.conf;#include $T/seed-site.conf;#" 
 rf_nginx_start "$T/seed-nginx.conf"
 rf_wait_url "http://127.0.0.1:$SEED_PORT/" 40 || rf_fail "the seed's nginx did not answer" "$T/log/nginx-error.log"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -u "admin:$ADMIN_PW" -H "Content-Type: $ctype" \
-  --data-binary @"$T/stow.body" "http://127.0.0.1:$SEED_PORT/dicom-web/studies")
+  --data-binary @"$T/ct.body" "http://127.0.0.1:$SEED_PORT/dicom-web/studies")
 [[ $code == 413 ]] || rf_fail "the seed's nginx answered $code to the same STOW, expected 413"
 ok "the seed's nginx site answers 413 to the same $((size / 1000000)) MB STOW"
 
@@ -219,13 +227,7 @@ ok "index in PostgreSQL (103 instances in database radflare), files on disk ($fi
 # Content-Length: nginx must pass such a body on as it comes, and Orthanc read it.
 CHUNKED_UID=$($PY "$SRC/tests/data/gen_study.py" "$T/chunked" --slices 2 --size 64 --seed 3 \
   --patient-id RF0003 --description "Radflare chunked STOW")
-ctype=$($PY "$SRC/tests/data/stow_body.py" "$T/chunked" "$T/chunked.body")
-code=$(curl -sS -o "$T/chunked.json" -w '%{http_code}' -u "admin:$ADMIN_PW" -H 'Transfer-Encoding: chunked' \
-  -H "Content-Type: $ctype" -H 'Accept: application/dicom+json' \
-  --data-binary @"$T/chunked.body" "http://127.0.0.1:$WEB_PORT/dicom-web/studies")
-[[ $code == 200 ]] || { head -c 2000 "$T/chunked.json"; echo; rf_fail "chunked STOW-RS answered HTTP $code" "$T/log/nginx-error.log"; }
-n=$(web "http://127.0.0.1:$WEB_PORT/dicom-web/studies/$CHUNKED_UID/instances" | jq length)
-[[ $n == 2 ]] || rf_fail "chunked STOW-RS: $n instances of the study in Orthanc, want 2" "$ORTHANC_LOG"
+stow_through_nginx "$T/chunked" "$CHUNKED_UID" 2 -H 'Transfer-Encoding: chunked'
 ok "STOW-RS with a chunked body (no Content-Length) through nginx: HTTP 200, 2 instances"
 
 # ------------------------------------------------------------------- OHIF
