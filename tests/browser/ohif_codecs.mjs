@@ -61,8 +61,7 @@ try {
     if (r.status() >= 400 && !r.url().endsWith('/manifest.json')) errors.push(`HTTP ${r.status()} ${r.url()}`);
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  const seen = {};
-  // The reference first: the lossless ones are compared with it.
+  let ref = null;  // the reference's viewport: it goes first, the others are compared with it
   for (const s of [reference, ...studies.filter((x) => x !== reference)]) {
     errors = [];
     await page.goto(`${ohif}viewer?StudyInstanceUIDs=${encodeURIComponent(s.uid)}`,
@@ -77,13 +76,12 @@ try {
     if (errors.length) why.push(...new Set(errors));  // a failing codec is retried: one line each
     if (st && (s.colour === 'colour') !== st.chroma > 10)
       why.push(`${s.colour === 'colour' ? 'grey' : 'coloured'} (colourfulness ${st.chroma.toFixed(1)})`);
-    const ref = seen[reference.name];
     const tolerance = { lossless: 0.5, lossy: 3 }[s.kind];
     if (st && tolerance && ref
         && (Math.abs(st.mean - ref.mean) > tolerance || Math.abs(st.stddev - ref.stddev) > tolerance))
       why.push(`looks unlike ${reference.name} (mean ${st.mean.toFixed(2)} vs ${ref.mean.toFixed(2)}, `
         + `spread ${st.stddev.toFixed(2)} vs ${ref.stddev.toFixed(2)})`);
-    if (st) seen[s.name] = st;
+    if (s === reference) ref = st;
     const desc = st ? `mean ${st.mean.toFixed(2)}, spread ${st.stddev.toFixed(2)}, colour ${st.chroma.toFixed(1)}` : 'blank';
     if (why.length) {
       failures.push(s.name);
