@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""report.py: the interval of the median and the goals table built from raw results."""
+"""report.py: the interval of the median and the goals table built from raw results;
+pool.py: the rounds of several results files put together."""
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pool  # noqa: E402
 import report  # noqa: E402
 
 
@@ -88,6 +90,27 @@ class Table(unittest.TestCase):
             rows += [("qido_p50", "a", run, a), ("qido_p50", "c", run, c)]
         line = self.goal_line(self.render(rows, {"date": "test"}), "proxy cost: QIDO p50 added")
         self.assertIn("| +0.50 ms | +0.40 ms to +1.50 ms (75%, n = 3) | met, within the noise |", line)
+
+
+class Pool(unittest.TestCase):
+    """pool.py reads the "Every run" list that report.py writes."""
+
+    def test_rounds_of_several_files_are_pooled_per_scenario(self):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for i, line in enumerate([
+                    "- wado_warm (MB/s): 100 100 NA \\| 70 70 70 \\| 90 96 50",
+                    "- wado_warm (MB/s): 100 200 \\| 70 70 \\| 99 200",
+                    "- ohif (ms):  \\| 7000 \\| 6000"]):
+                paths.append(os.path.join(d, f"run{i}.md"))
+                with open(paths[-1], "w") as f:
+                    f.write(f"# a run\n\n{line}\n")
+            self.assertEqual(pool.rounds_of(paths[0])["wado_warm"], [(100, 90), (100, 96), (None, 50)])
+            out = subprocess.run([sys.executable, pool.__file__, *paths],
+                                 check=True, capture_output=True, text=True).stdout
+        # (c)/(a) of the rounds where both ran: 0.90, 0.96, 0.99, 1.00 -> median 0.975.
+        self.assertIn("| WADO series warm | 4 | 0.975 | 0.900 to 1.000 (88%) | met, within the noise |", out)
+        self.assertIn("| STOW 1 client | 0 | – | – | not measured |", out)
 
 
 if __name__ == "__main__":
