@@ -146,7 +146,19 @@ ordered_json gdcm_json(const Config& config) {
   // Throttling bounds the threads decoding through GDCM at once; decoding is
   // CPU-bound, so one per core keeps the HTTP threads responsive.
   const int throttling = config.host.cpu_count > 0 ? config.host.cpu_count : 1;
-  return {{"Gdcm", {{"Enable", true}, {"Throttling", throttling}}}};
+  // GDCM only for JPEG 2000, which Orthanc's own DCMTK cannot decode; DCMTK keeps
+  // every other syntax. Without the list, GDCM 3.0.21 (plugin 1.5) transcodes
+  // everything, and a WADO-RS retrieve of an Explicit VR Big Endian instance
+  // (default syntax: Little Endian, so a transcode) overflows a civetweb thread's
+  // stack inside libgdcmMSFF and takes all of Orthanc down (measured). Later
+  // plugin releases restrict themselves to JPEG 2000 by default.
+  const ordered_json jpeg2000 = {
+      "1.2.840.10008.1.2.4.90",  // JPEG 2000 (lossless only)
+      "1.2.840.10008.1.2.4.91",  // JPEG 2000
+      "1.2.840.10008.1.2.4.92",  // JPEG 2000 Part 2 multi-component (lossless only)
+      "1.2.840.10008.1.2.4.93",  // JPEG 2000 Part 2 multi-component
+  };
+  return {{"Gdcm", {{"Enable", true}, {"Throttling", throttling}, {"RestrictTransferSyntaxes", jpeg2000}}}};
 }
 
 PlannedFile public_file(const char* path, const ordered_json& content) {

@@ -160,13 +160,16 @@ TEST_CASE("orthanc: dicomweb.json has no Host key") {
   CHECK_FALSE(d.contains("Host"));
 }
 
-TEST_CASE("orthanc: gdcm.json throttles to the core count") {
+TEST_CASE("orthanc: gdcm.json throttles to the core count and keeps GDCM to JPEG 2000") {
   Config c = example_config();
   c.host.cpu_count = 8;
   const auto files = render_orthanc(c);
   const PlannedFile& file = file_at(files, paths::kOrthancGdcm);
   CHECK(file.mode == 0644);
-  CHECK(parse(file) == json{{"Gdcm", {{"Enable", true}, {"Throttling", 8}}}});
+  const json j2k = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.92",
+                    "1.2.840.10008.1.2.4.93"};
+  CHECK(parse(file) ==
+        json{{"Gdcm", {{"Enable", true}, {"Throttling", 8}, {"RestrictTransferSyntaxes", j2k}}}});
 }
 
 TEST_CASE("orthanc: hostile strings stay inside their JSON values") {
