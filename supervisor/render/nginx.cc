@@ -186,6 +186,16 @@ void write_http_level(ConfWriter& w, const SiteValues& v) {
     w.line("default " + source + ";");
     w.close();
   }
+  w.blank();
+
+  w.line("# DICOMweb 1.7 cannot cut frames out of an Explicit VR Big Endian or a Deflated");
+  w.line("# instance in their own syntax: frames asked with transfer-syntax=* (as OHIF asks)");
+  w.line("# answer 500. They are asked again in Explicit VR Little Endian, which \"*\" admits;");
+  w.line("# a request for one given syntax is asked again as it was.");
+  w.open("map $http_accept " + std::string(kFramesRetryAccept));
+  w.line("'~*transfer-syntax=\"?\\*' '" + std::string(kExplicitLittleEndianFrames) + "';");
+  w.line("default $http_accept;");
+  w.close();
 
   if (v.cors_origins.empty()) return;
   w.blank();

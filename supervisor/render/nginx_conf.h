@@ -63,5 +63,11 @@ void write_servers(ConfWriter& w, const SiteValues& v);
 // Names shared by the http-level maps and the locations that use them.
 inline constexpr std::string_view kUpstream = "radflare_orthanc";
 inline constexpr int kIncludefieldSteps = 16;  // commas split per request (OHIF sends up to 4 fields)
+// A frames request that Orthanc failed (500) is asked again from this named
+// location, with this Accept header (see the map in write_http_level).
+inline constexpr std::string_view kFramesRetryLocation = "@radflare_frames_retry";
+inline constexpr std::string_view kFramesRetryAccept = "$radflare_frames_retry_accept";
+inline constexpr std::string_view kExplicitLittleEndianFrames =
+    "multipart/related; type=\"application/octet-stream\"; transfer-syntax=1.2.840.10008.1.2.1";
 
 }  // namespace radflare::nginx

@@ -24,7 +24,7 @@ using testing::example_config;
 
 // What the stand-in for Orthanc received.
 struct Seen {
-  std::string method, path, target, authorization, host, forwarded;
+  std::string method, path, target, authorization, host, forwarded, accept;
   std::vector<std::string> includefields;
   size_t body_bytes = 0;
 };
@@ -33,8 +33,15 @@ class RecordingBackend {
  public:
   RecordingBackend() {
     auto record = [this](const httplib::Request& req, size_t body) {
-      Seen s{req.method, req.path, req.target, req.get_header_value("Authorization"), req.get_header_value("Host"),
-             req.get_header_value("Forwarded"), {}, body};
+      Seen s{req.method,
+             req.path,
+             req.target,
+             req.get_header_value("Authorization"),
+             req.get_header_value("Host"),
+             req.get_header_value("Forwarded"),
+             req.get_header_value("Accept"),
+             {},
+             body};
       for (size_t i = 0; i < req.get_param_value_count("includefield"); ++i)
         s.includefields.push_back(req.get_param_value("includefield", i));
       std::lock_guard lock(mutex_);
@@ -42,6 +49,14 @@ class RecordingBackend {
     };
     auto reply = [record](const httplib::Request& req, httplib::Response& res) {
       record(req, req.body.size());
+      // As DICOMweb 1.7 with an Explicit VR Big Endian instance ("be"): its frames
+      // come out only when transcoded to Explicit VR Little Endian.
+      if (req.path.ends_with("/instances/be/frames/1") &&
+          req.get_header_value("Accept").find("transfer-syntax=1.2.840.10008.1.2.1") == std::string::npos) {
+        res.status = 500;
+        res.set_content("{\"Message\": \"Internal error\"}", "application/json");
+        return;
+      }
       res.set_content("{}", "application/dicom+json");
     };
     server_.Get(".*", reply);
@@ -271,6 +286,58 @@ TEST_CASE("live nginx: includefield split into repeated parameters") {
   CHECK(site.backend.last().target == "/dicom-web/studies?includefield=all&limit=5");
   web.Get("/dicom-web/studies/1.2.3/series?includefield=0008103E", admin);
   CHECK(site.backend.last().includefields == std::vector<std::string>{"0008103E"});
+}
+
+TEST_CASE("live nginx: frames Orthanc fails in their own syntax are asked again in Little Endian") {
+  if (!nginx_testing::nginx_installed()) {
+    MESSAGE("nginx not installed: skipped");
+    return;
+  }
+  LiveSite site;
+  const std::string any = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*";
+  const std::string little_endian =
+      "multipart/related; type=\"application/octet-stream\"; transfer-syntax=1.2.840.10008.1.2.1";
+  const std::string big_endian = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=1.2.840.10008.1.2.2";
+  const std::string be_frame = "/dicom-web/studies/1/series/2/instances/be/frames/1";
+  for (int port : {site.config.web.http_port, site.config.web.orthanc_port}) {
+    auto cli = site.client(port);
+    httplib::Headers headers = basic("admin", "test-admin-password");
+    headers.emplace("Accept", any);
+
+    // "*" admits Little Endian: the failed answer is replaced by the transcoded one.
+    size_t before = site.backend.count();
+    auto res = cli.Get(be_frame, headers);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(site.backend.count() == before + 2);
+    Seen retry = site.backend.last();
+    CHECK(retry.accept == little_endian);
+    CHECK(retry.path == be_frame);
+    CHECK(retry.authorization == nginx::basic_authorization(kProxyUser, "test-proxy-password"));
+
+    // Frames that work the first time are asked once, as the client asked.
+    before = site.backend.count();
+    res = cli.Get("/dicom-web/studies/1/series/2/instances/le/frames/1", headers);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(site.backend.count() == before + 1);
+    CHECK(site.backend.last().accept == any);
+
+    // A client that wants one given syntax never gets another: asked again as it was, still 500.
+    headers = basic("admin", "test-admin-password");
+    headers.emplace("Accept", big_endian);
+    res = cli.Get(be_frame, headers);
+    REQUIRE(res);
+    CHECK(res->status == 500);
+    CHECK(site.backend.last().accept == big_endian);
+
+    // The nested location checks the user too.
+    before = site.backend.count();
+    res = cli.Get(be_frame, {{"Accept", any}});
+    REQUIRE(res);
+    CHECK(res->status == 401);
+    CHECK(site.backend.count() == before);
+  }
 }
 
 TEST_CASE("live nginx: CORS only for configured origins, preflight before auth") {

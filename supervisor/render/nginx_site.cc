@@ -46,13 +46,15 @@ void write_auth_check(ConfWriter& w) {
   w.open("if ($radflare_user = \"\")").line("return 401;").close();
 }
 
-// Everything a location needs to hand a request to Orthanc.
-void write_proxy(ConfWriter& w, const SiteValues& v) {
+// Everything a location needs to hand a request to Orthanc. accept: a value for
+// the Accept header sent to Orthanc instead of the client's ("" = the client's).
+void write_proxy(ConfWriter& w, const SiteValues& v, std::string_view accept = {}) {
   w.line("proxy_pass http://" + std::string(kUpstream) + ";");
   w.line("proxy_http_version 1.1;");
   w.line("# All proxy_set_header of this location, together: nginx's credential replaces");
   w.line("# the person's; Host and Forwarded make Orthanc's BulkDataURIs point back here.");
   w.line(std::string("include ") + paths::kNginxUpstreamAuth + ";");
+  if (!accept.empty()) w.line("proxy_set_header Accept " + std::string(accept) + ";");
   w.line("proxy_set_header Connection \"\";");
   w.line("proxy_set_header Host $http_host;");
   w.line("proxy_set_header Forwarded \"proto=$scheme;host=$http_host\";");
@@ -78,17 +80,44 @@ void write_proxy(ConfWriter& w, const SiteValues& v) {
   w.line("send_timeout 600s;");
 }
 
-void write_api_location(ConfWriter& w, const SiteValues& v, const Door& d, std::string_view match,
-                        bool split_includefield) {
-  w.open("location " + std::string(match));
+void write_preflight_and_auth(ConfWriter& w, const Door& d) {
   if (d.cors) w.open("if ($radflare_cors_preflight)").line("return 204;").close();
   write_auth_check(w);
-  if (split_includefield) {
-    w.open("if ($args ~* \"(?:^|&)includefield=[^&]*(?:,|%2C)\")");
-    w.line("set $args $radflare_includefield_" + std::to_string(kIncludefieldSteps) + ";");
-    w.close();
-  }
+}
+
+void write_api_location(ConfWriter& w, const SiteValues& v, const Door& d, std::string_view match) {
+  w.open("location " + std::string(match));
+  write_preflight_and_auth(w, d);
   write_proxy(w, v);
+  write_api_headers(w, v, d);
+  w.close();
+}
+
+// DICOMweb, and inside it WADO-RS frames, which get a second chance when Orthanc
+// fails them (the retry map in nginx.cc says why). A nested location runs none of
+// its parent's if/set/return: it checks the user itself.
+void write_dicomweb_locations(ConfWriter& w, const SiteValues& v, const Door& d) {
+  w.open("location " + v.dicomweb_root);
+  write_preflight_and_auth(w, d);
+  w.open("if ($args ~* \"(?:^|&)includefield=[^&]*(?:,|%2C)\")");
+  w.line("set $args $radflare_includefield_" + std::to_string(kIncludefieldSteps) + ";");
+  w.close();
+  write_proxy(w, v);
+  write_api_headers(w, v, d);
+  w.blank();
+  w.line("# WADO-RS frames: when Orthanc fails them, asked again (map $radflare_frames_retry_accept).");
+  w.line("# A nested location runs none of the if/set/return above: it checks the user again.");
+  w.open("location ~ /frames/[^/]+$");
+  write_preflight_and_auth(w, d);
+  write_proxy(w, v);
+  w.line("proxy_intercept_errors on;");
+  w.line("error_page 500 = " + std::string(kFramesRetryLocation) + ";");
+  write_api_headers(w, v, d);
+  w.close();
+  w.close();
+  w.blank();
+  w.open("location " + std::string(kFramesRetryLocation));
+  write_proxy(w, v, kFramesRetryAccept);
   write_api_headers(w, v, d);
   w.close();
 }
@@ -188,8 +217,8 @@ void write_public_server(ConfWriter& w, const SiteValues& v, const Door& d) {
   }
   write_ohif_locations(w, v, d);
   w.blank();
-  write_api_location(w, v, d, v.dicomweb_root, true);
-  write_api_location(w, v, d, "= " + v.wado_root, false);
+  write_dicomweb_locations(w, v, d);
+  write_api_location(w, v, d, "= " + v.wado_root);
   if (v.ohif_path != "/") {  // else OHIF's SPA location owns "/"
     w.blank();
     w.open("location /").line("return 404;").close();
@@ -222,8 +251,8 @@ void write_orthanc_door_server(ConfWriter& w, const SiteValues& v) {
   w.line("listen " + std::to_string(v.orthanc_door_port) + ";");
   write_server_basics(w, v);
   w.blank();
-  write_api_location(w, v, d, v.dicomweb_root, true);
-  write_api_location(w, v, d, "/", false);
+  write_dicomweb_locations(w, v, d);
+  write_api_location(w, v, d, "/");
   w.close();
 }
 

@@ -98,15 +98,22 @@ TEST_CASE("nginx: DICOMweb and WADO proxied with nginx's credential") {
   std::string s = site(c);
   CHECK(has(s, "location /dicom-web/ {"));
   CHECK(has(s, "location = /wado {"));
-  CHECK(count(s, std::string("include ") + paths::kNginxUpstreamAuth + ";") == 4);  // dicom-web, wado, :8042 x2
-  CHECK(count(s, "proxy_set_header Forwarded \"proto=$scheme;host=$http_host\";") == 4);
-  CHECK(count(s, "proxy_set_header Host $http_host;") == 4);
-  CHECK(count(s, "proxy_set_header Connection \"\";") == 4);
+  // Proxied: dicom-web, its frames and their retry, wado; on :8042 the same three and "/".
+  CHECK(count(s, std::string("include ") + paths::kNginxUpstreamAuth + ";") == 8);
+  CHECK(count(s, "proxy_set_header Forwarded \"proto=$scheme;host=$http_host\";") == 8);
+  CHECK(count(s, "proxy_set_header Host $http_host;") == 8);
+  CHECK(count(s, "proxy_set_header Connection \"\";") == 8);
   CHECK(has(s, "client_max_body_size 4g;"));
   CHECK(has(s, "proxy_request_buffering off;"));
-  CHECK(count(s, "client_body_buffer_size 256k;") == 4);
+  CHECK(count(s, "client_body_buffer_size 256k;") == 8);
   CHECK(has(s, "set $args $radflare_includefield_16;"));
   CHECK(has(s, "add_header WWW-Authenticate $radflare_www_authenticate always;"));
+  // Frames Orthanc fails are asked again; the nested location checks the user itself.
+  size_t frames = s.find("location ~ /frames/[^/]+$ {");
+  REQUIRE(frames != std::string::npos);
+  CHECK(s.find("if ($radflare_user = \"\")", frames) < s.find("proxy_pass", frames));
+  CHECK(count(s, "error_page 500 = @radflare_frames_retry;") == 2);
+  CHECK(count(s, "proxy_set_header Accept $radflare_frames_retry_accept;") == 2);
 
   c.web.max_upload_bytes = 0;
   CHECK(has(site(c), "client_max_body_size 0;"));
@@ -128,7 +135,7 @@ TEST_CASE("nginx: CORS only for the configured origins") {
   size_t preflight = s.find("if ($radflare_cors_preflight)");
   REQUIRE(preflight != std::string::npos);
   CHECK(preflight < s.find("if ($radflare_user = \"\")", s.find("location /dicom-web/")));
-  CHECK(count(s, "return 204;") == 4);
+  CHECK(count(s, "return 204;") == 6);  // dicom-web, its frames, wado; the same on :8042 with "/"
 }
 
 TEST_CASE("nginx: TLS") {
