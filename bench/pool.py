@@ -15,16 +15,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import median_interval, verdict  # noqa: E402
+from report import PROXY_GOALS, PROXY_MIN, median_interval, verdict  # noqa: E402
 
-# scenario key, goal label; each judged as (c)/(a) >= 0.95
-PROXY_GOALS = [
-    ("stow1", "STOW 1 client"),
-    ("stow4", "STOW 4 clients"),
-    ("wado_warm", "WADO series warm"),
-    ("wado_cold", "WADO series cold"),
-    ("frames", "WADO frame by frame"),
-]
 RUN_LINE = re.compile(r"^- (\w+) \([^)]*\): (.*)$")
 
 
@@ -51,7 +43,7 @@ def main(paths):
         for key, pairs in rounds_of(path).items():
             if key in pooled:
                 pooled[key] += [c / a for a, c in pairs if a and c is not None]
-    print(f"Pooled over {len(paths)} runs: per-round (c)/(a), goal ≥ 0.95")
+    print(f"Pooled over {len(paths)} runs: per-round (c)/(a), goal ≥ {PROXY_MIN}")
     print()
     print("| goal | rounds | median | 95 % interval of the median | |")
     print("|---|---|---|---|---|")
@@ -63,7 +55,7 @@ def main(paths):
         value = statistics.median(ratios)
         interval = median_interval(ratios, wanted=0.95)
         spread = "–" if interval is None else f"{interval[0]:.3f} to {interval[1]:.3f} ({interval[2]:.0%})"
-        word = verdict(value, interval, lambda r: r >= 0.95)
+        word = verdict(value, interval, lambda r: r >= PROXY_MIN)
         print(f"| {label} | {len(ratios)} | {value:.3f} | {spread} | {word} |")
 
 

@@ -273,7 +273,8 @@ for name in big-endian deflated; do
         web -o /dev/null -H "Accept: $(syntax "$accept")" "$url" >"$T/log/frames-$name.log" 2>&1 \
           || rf_fail "frames of the $name study with transfer-syntax=$accept (round $round)" "$T/log/frames-$name.log"
       done
-      curl -sS -o /dev/null -u "admin:$ADMIN_PW" -H "Accept: $(syntax 1.2.840.10008.1.2.2)" "$url" || true
+      # DICOMweb 1.7 cannot answer this one (500); only that Orthanc survives it counts.
+      web -o /dev/null -H "Accept: $(syntax 1.2.840.10008.1.2.2)" "$url" >/dev/null 2>&1 || true
     done
   done
 done
